@@ -1,0 +1,1 @@
+"""Emulated ZapCharger Pro firmware: HAL contract, profile, application."""

@@ -1,0 +1,1 @@
+"""evse-rig: HIL test rig framework for AC EV chargers."""

@@ -1,0 +1,3 @@
+"""The `rig` command line."""
+def main() -> int:
+    return 0
