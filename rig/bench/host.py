@@ -1,0 +1,236 @@
+"""Start and stop a whole emulated bench: model, instruments, LAN ports, console pty, CAN.
+
+:class:`BenchHost` is what both ``rig bench serve`` (a standalone process) and the in-process
+fixture start. Its :meth:`BenchHost.addresses` are what a rig file needs: VISA resource strings
+for each instrument, the console's pseudo-terminal and the CAN channel, also exported as
+``LG_BENCH_*`` variables that ``rigs/emulator.yaml`` reads with labgrid's ``!template``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import os
+import select
+import threading
+import time
+import tty
+from pathlib import Path
+from typing import Any
+
+import can
+from zapcharger.profile import ProfileError, load_profile
+
+from rig.bench.bench import Bench
+from rig.bench.instruments.ac_source import AC6801B, Asterion
+from rig.bench.instruments.control import BenchControl
+from rig.bench.instruments.ev_emulator import EvEmulator
+from rig.bench.instruments.keithley import Keithley2450, Keithley6221
+from rig.bench.instruments.wt333e import WT333E
+from rig.bench.scpi import ScpiError
+from rig.bench.tcp import ScpiServer
+
+log = logging.getLogger(__name__)
+
+#: Environment variable per address, read by ``rigs/emulator*.yaml``.
+ENV_NAMES = {
+    "ac1": "LG_BENCH_AC1",
+    "ac3": "LG_BENCH_AC3",
+    "pa": "LG_BENCH_PA",
+    "smu": "LG_BENCH_SMU",
+    "cs": "LG_BENCH_CS",
+    "ev": "LG_BENCH_EV",
+    "ctrl": "LG_BENCH_CTRL",
+    "console": "LG_BENCH_CONSOLE",
+    "can_interface": "LG_BENCH_CAN_INTERFACE",
+    "can_channel": "LG_BENCH_CAN_CHANNEL",
+}
+_channel_ids = itertools.count(1)
+
+
+class BenchHost:
+    """The emulated lab as a running service."""
+
+    def __init__(
+        self,
+        profile_path: str | Path | None = None,
+        overrides: dict[str, Any] | None = None,
+        clock: str = "virtual",
+        can_interface: str = "virtual",
+        can_channel: str | None = None,
+        ac_turns: int = 5,
+    ):
+        self.profile_path = profile_path
+        self.overrides: dict[str, Any] = dict(overrides or {})
+        self.bench = Bench(load_profile(profile_path, self.overrides), clock=clock)
+        self.can_interface = can_interface
+        self.can_channel = can_channel or f"evse-rig-{os.getpid()}-{next(_channel_ids)}"
+        self.ac_turns = ac_turns
+        self.servers: dict[str, ScpiServer] = {}
+        self.console_path = ""
+        self._master_fd = -1
+        self._slave_fd = -1
+        self._bus: can.BusABC | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.console_dropped = 0
+
+    # ---- life cycle ----------------------------------------------------------------------
+    def start(self) -> BenchHost:
+        bench = self.bench
+        devices = [
+            AC6801B(bench), Asterion(bench), WT333E(bench), Keithley2450(bench),
+            Keithley6221(bench, turns=self.ac_turns), EvEmulator(bench), BenchControl(self),
+        ]
+        for device in devices:
+            self.servers[device.key] = ScpiServer(device.key, device, bench.lock).start()
+        self._open_console()
+        self._open_can()
+        self._spawn("bench-watchdog", self._watchdog_loop)
+        if bench.clock == "realtime":
+            self._spawn("bench-realtime", self._realtime_loop)
+        log.info("bench started: %s", self.addresses())
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for server in self.servers.values():
+            server.stop()
+        for thread in self._threads:
+            thread.join(timeout=2)
+        if self._bus is not None:
+            with contextlib.suppress(Exception):
+                self._bus.shutdown()
+        for fd in (self._master_fd, self._slave_fd):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._master_fd = self._slave_fd = -1
+
+    def __enter__(self) -> BenchHost:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _spawn(self, name: str, target: Any) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    # ---- addresses -----------------------------------------------------------------------
+    def addresses(self) -> dict[str, str]:
+        out = {name: srv.resource for name, srv in self.servers.items()}
+        out["console"] = self.console_path
+        out["can_interface"] = self.can_interface
+        out["can_channel"] = self.can_channel
+        return out
+
+    def environment(self) -> dict[str, str]:
+        """The ``LG_BENCH_*`` variables that point ``rigs/emulator.yaml`` at this bench."""
+        return {ENV_NAMES[k]: v for k, v in self.addresses().items() if k in ENV_NAMES}
+
+    # ---- charger profile -----------------------------------------------------------------
+    def apply_profile(self, overrides: dict[str, Any]) -> None:
+        """Reload the charger with the base profile plus ``overrides`` (a power cycle)."""
+        try:
+            profile = load_profile(self.profile_path, overrides)
+        except ProfileError as exc:
+            raise ScpiError(-224, str(exc)) from None
+        self.overrides = dict(overrides)
+        self.bench.load_profile(profile)
+
+    # ---- console: a pseudo-terminal the rig opens with pyserial ---------------------------
+    def _open_console(self) -> None:
+        self._master_fd, self._slave_fd = os.openpty()
+        tty.setraw(self._slave_fd)
+        tty.setraw(self._master_fd)
+        os.set_blocking(self._master_fd, False)
+        self.console_path = os.ttyname(self._slave_fd)
+        self.bench.console_sink = self._console_write
+        self._spawn("bench-console", self._console_loop)
+
+    def _console_write(self, text: str) -> None:
+        try:
+            os.write(self._master_fd, text.encode("utf-8", "replace"))
+        except (BlockingIOError, OSError):
+            self.console_dropped += len(text)  # nobody reads the console: the UART drops it
+
+    def _console_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ready, _, _ = select.select([self._master_fd], [], [], 0.2)
+                if not ready:
+                    continue
+                data = os.read(self._master_fd, 4096)
+            except (OSError, ValueError):
+                if self._stop.is_set():
+                    return
+                time.sleep(0.05)
+                continue
+            if not data:
+                continue
+            with self.bench.lock:
+                self.bench.firmware.console_input(data.decode("utf-8", "replace"))
+                self.bench.changed()
+
+    # ---- CAN ----------------------------------------------------------------------------
+    def _open_can(self) -> None:
+        kwargs: dict[str, Any] = {"receive_own_messages": False}
+        if self.can_interface == "virtual":
+            kwargs["preserve_timestamps"] = True
+        self._bus = can.Bus(interface=self.can_interface, channel=self.can_channel, **kwargs)
+        self.bench.can_sink = self._can_write
+        self._spawn("bench-can", self._can_loop)
+
+    def _can_write(self, ident: int, data: bytes, now: float) -> None:
+        if self._bus is None:
+            return
+        msg = can.Message(arbitration_id=ident, data=data, is_extended_id=False, timestamp=now)
+        with contextlib.suppress(can.CanError):
+            self._bus.send(msg, timeout=0.01)
+
+    def _can_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                msg = self._bus.recv(timeout=0.2) if self._bus else None
+            except (can.CanError, OSError, ValueError):
+                if self._stop.is_set():
+                    return
+                continue
+            if msg is None or msg.is_error_frame:
+                continue
+            with self.bench.lock:
+                self.bench.firmware.can_receive(msg.arbitration_id, bytes(msg.data))
+                self.bench.changed()
+
+    # ---- wall-clock services: instrument watchdogs, the realtime clock ----------------------
+    def _watchdog_loop(self) -> None:
+        while not self._stop.wait(0.05):
+            now = time.monotonic()
+            with self.bench.lock:
+                for key in ("ac1", "ac3"):
+                    src = self.bench.sources[key]
+                    silent = now - self.servers[key].last_message_wall
+                    if src.watchdog_on and src.output and silent > src.watchdog_delay_s:
+                        src.output = False
+                        src.watchdog_tripped = True
+                        log.warning("%s watchdog expired after %.1f s: output off", key, silent)
+                        self.bench.changed()
+                ev = self.bench.ev
+                silent = now - self.servers["ev"].last_message_wall
+                if ev.watchdog_on and silent > ev.watchdog_delay_s and not ev.watchdog_tripped:
+                    if ev.state != "A" or ev.load_on:
+                        ev.watchdog_tripped = True
+                        ev.state, ev.resistance_ohm, ev.load_on = "A", None, False
+                        self.bench.trace.add(self.bench.now, "WDOG", "EXPIRED")
+                        log.warning("ev watchdog expired after %.1f s: state A, load off", silent)
+                        self.bench.changed()
+
+    def _realtime_loop(self) -> None:
+        last = time.monotonic()
+        while not self._stop.wait(0.002):
+            now = time.monotonic()
+            self.bench.advance(now - last)
+            last = now

@@ -1,0 +1,163 @@
+"""The bench control port: bench-only SCPI for time, supply cuts, temperature and faults.
+
+A real lab has no such port; it exists so the emulated bench can be driven through time in
+virtual mode and broken on purpose by the framework's own tests. Plans never use it directly:
+the clock abstraction does (``BENCH:TIME:ADV``), and features declared in the rig file
+(``bench-faults``) gate the tests that need it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from zapcharger.profile import ProfileError, load_profile, parse_override
+
+from rig.bench.scpi import Call, ScpiError
+
+from .base import EmulatedInstrument
+
+if TYPE_CHECKING:
+    from rig.bench.host import BenchHost
+
+LINK_MODES = {"NONE": "NONE", "DROP": "DROP", "DELay": "DELAY", "GARBle": "GARBLE"}
+
+
+class BenchControl(EmulatedInstrument):
+    key = "ctrl"
+
+    def __init__(self, host: BenchHost):
+        self.host = host
+        super().__init__(host.bench, "0")
+        self.idn = "evse-rig,Emulated bench control,0,1.0"
+
+    def _server(self, call: Call, index: int = 0):  # type: ignore[no-untyped-def]
+        name = call.string(index).lower()
+        if name not in self.host.servers or name == self.key:
+            raise ScpiError(-224, f"no instrument '{name}' (have {', '.join(self.host.servers)})")
+        return self.host.servers[name]
+
+    # ---- time ------------------------------------------------------------------------------
+    @EmulatedInstrument.command("BENCH:TIME?")
+    def _time_q(self, call: Call) -> str:
+        return f"{self.bench.now:.6f}"
+
+    @EmulatedInstrument.command("BENCH:TIME:MODE?")
+    def _mode_q(self, call: Call) -> str:
+        return self.bench.clock.upper()
+
+    @EmulatedInstrument.command("BENCH:TIME:ADVance")
+    def _advance(self, call: Call) -> None:
+        if self.bench.clock != "virtual":
+            raise ScpiError(-221, "BENCH:TIME:ADV needs the virtual clock")
+        self.bench.advance(call.number(0, "S", 0.0, 1e7))
+
+    @EmulatedInstrument.command("BENCH:TICKs?")
+    def _ticks_q(self, call: Call) -> str:
+        return str(self.bench.ticks)
+
+    # ---- environment -------------------------------------------------------------------------
+    @EmulatedInstrument.command("BENCH:SUPPly:CUT")
+    def _cut(self, call: Call) -> None:
+        seconds = call.number(0, "S", 0.0, 1e6)
+        self.bench.cut_until = self.bench.now + seconds
+        self.bench.changed()
+
+    @EmulatedInstrument.command("BENCH:AMBient[:TEMPerature]")
+    def _ambient(self, call: Call) -> None:
+        self.bench.ambient_c = call.number(0, "", -40.0, 85.0)
+        self.bench.changed()
+
+    @EmulatedInstrument.command("BENCH:AMBient[:TEMPerature]?")
+    def _ambient_q(self, call: Call) -> str:
+        return f"{self.bench.ambient_c:g}"
+
+    @EmulatedInstrument.command("BENCH:RCD:SENSor")
+    def _sensor(self, call: Call) -> None:
+        self.bench.rcd_sensor_ok = call.choice(0, {"OK": "OK", "BROKen": "BROKEN"}) == "OK"
+        self.bench.changed()
+
+    @EmulatedInstrument.command("BENCH:RCD:SENSor?")
+    def _sensor_q(self, call: Call) -> str:
+        return "OK" if self.bench.rcd_sensor_ok else "BROKEN"
+
+    # ---- instrument faults ------------------------------------------------------------------
+    @EmulatedInstrument.command("BENCH:FAULt:LINK")
+    def _link(self, call: Call) -> None:
+        call.count(2, 3)
+        server = self._server(call)
+        mode = call.choice(1, LINK_MODES)
+        server.fault.mode = mode
+        server.fault.value = call.number(2, "S", 0.0, 600.0) if len(call.params) > 2 else 0.0
+        if mode == "DROP":
+            server.drop_connections()
+
+    @EmulatedInstrument.command("BENCH:FAULt:LINK?")
+    def _link_q(self, call: Call) -> str:
+        server = self._server(call)
+        return f"{server.fault.mode},{server.fault.value:g}"
+
+    @EmulatedInstrument.command("BENCH:FAULt:ERRor")
+    def _error(self, call: Call) -> None:
+        call.count(2)
+        server = self._server(call)
+        server.device.push_error(call.integer(1, -999, 999), "injected by the bench")
+
+    @EmulatedInstrument.command("BENCH:FAULt:REBoot")
+    def _reboot(self, call: Call) -> None:
+        server = self._server(call)
+        server.device.errors.clear()
+        server.device.reset()
+        server.drop_connections()
+
+    # ---- the charger --------------------------------------------------------------------------
+    @EmulatedInstrument.command("BENCH:CHARger:SET")
+    def _charger_set(self, call: Call) -> None:
+        overrides = dict(self.host.overrides)
+        for index in range(len(call.params)):
+            try:
+                key, value = parse_override(call.string(index))
+            except ProfileError as exc:
+                raise ScpiError(-224, str(exc)) from None
+            overrides[key] = value
+        self.host.apply_profile(overrides)
+
+    @EmulatedInstrument.command("BENCH:CHARger:RESet")
+    def _charger_reset(self, call: Call) -> None:
+        self.host.apply_profile({})
+
+    @EmulatedInstrument.command("BENCH:CHARger:OVERrides?")
+    def _charger_overrides_q(self, call: Call) -> str:
+        return json.dumps(self.host.overrides, sort_keys=True)
+
+    @EmulatedInstrument.command("BENCH:CHARger:STATus?")
+    def _charger_status_q(self, call: Call) -> str:
+        status = getattr(self.bench.firmware, "status", lambda: {})()
+        return json.dumps(status, sort_keys=True, default=str)
+
+    @EmulatedInstrument.command("BENCH:CHARger:VALidate")
+    def _charger_validate(self, call: Call) -> None:
+        """Check overrides without applying them (the fixtures ask before a run starts)."""
+        items = [call.string(i) for i in range(len(call.params))]
+        try:
+            load_profile(self.host.profile_path, overrides=items)
+        except ProfileError as exc:
+            raise ScpiError(-224, str(exc)) from None
+
+    # ---- safety and inventory ---------------------------------------------------------------
+    @EmulatedInstrument.command("BENCH:SAFE?")
+    def _safe_q(self, call: Call) -> str:
+        safe, problems = self.bench.safe_state()
+        return "1" if safe else '0,"' + "; ".join(problems) + '"'
+
+    @EmulatedInstrument.command("BENCH:INSTrument:LIST?")
+    def _list_q(self, call: Call) -> str:
+        return ",".join(f"{name},{srv.resource}" for name, srv in self.host.servers.items())
+
+    @EmulatedInstrument.command("BENCH:CONSole?")
+    def _console_q(self, call: Call) -> str:
+        return f'"{self.host.console_path}"'
+
+    @EmulatedInstrument.command("BENCH:CAN?")
+    def _can_q(self, call: Call) -> str:
+        return f"{self.host.can_interface},{self.host.can_channel}"

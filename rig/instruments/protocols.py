@@ -1,0 +1,224 @@
+"""What a plan may ask of each class of instrument, in SI units, whatever the model.
+
+Plans and fixtures type against these classes only; a model driver (``rig.instruments.<vendor>``)
+implements one of them in its own dialect. Adding a new model means writing a driver for one of
+these protocols and naming it in the rig file; no plan changes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What ``*IDN?`` says: kept with every run so a report names the exact instrument."""
+
+    vendor: str
+    model: str
+    serial: str
+    firmware: str
+
+    @classmethod
+    def parse(cls, idn: str) -> Identity:
+        parts = [p.strip() for p in idn.split(",")]
+        parts += [""] * (4 - len(parts))
+        return cls(parts[0], parts[1], parts[2], ",".join(parts[3:]).strip(","))
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the EV emulator's trace: bench time base, kind, value."""
+
+    t: float
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True)
+class PilotMeasurement:
+    """The control pilot as the EV emulator measures it (NaN where there is nothing to see)."""
+
+    frequency_hz: float
+    duty_pct: float
+    high_v: float
+    low_v: float
+    rise_s: float
+    fall_s: float
+    state: str  # e.g. "B2", "C1", "E", "F"
+
+
+class Instrument(ABC):
+    """Shared by every driver: identity, safe state and error check."""
+
+    #: Role name on the rig (the labgrid resource name, e.g. ``ac_source``).
+    name: str
+
+    @abstractmethod
+    def identify(self) -> Identity:
+        """Query and return the instrument's identity."""
+
+    @abstractmethod
+    def make_safe(self) -> None:
+        """Put the instrument in its safe state (outputs off). Must not raise on a live link."""
+
+    @abstractmethod
+    def raise_errors(self, command: str = "") -> None:
+        """Read the error queue; raise InstrumentError naming ``command`` if it is not empty."""
+
+
+class AcSource(Instrument):
+    """A programmable AC source feeding the charger's supply terminals."""
+
+    phases: int
+
+    @abstractmethod
+    def configure(
+        self, voltage_v: float, frequency_hz: float = 50.0, current_limit_a: float = 40.0
+    ) -> None:
+        """Program voltage (every phase), frequency and current limit; output unchanged."""
+
+    @abstractmethod
+    def set_voltage(self, voltage_v: float, phase: int | None = None) -> None:
+        """Program one phase (1-based) or all phases (None)."""
+
+    @abstractmethod
+    def output_on(self) -> None: ...
+
+    @abstractmethod
+    def output_off(self) -> None: ...
+
+    @abstractmethod
+    def is_on(self) -> bool: ...
+
+    @abstractmethod
+    def measure_voltage(self, phase: int = 1) -> float: ...
+
+    @abstractmethod
+    def measure_current(self, phase: int = 1) -> float: ...
+
+    @abstractmethod
+    def measure_power(self, phase: int = 1) -> float: ...
+
+    @abstractmethod
+    def arm_watchdog(self, delay_s: float) -> None:
+        """Output latches off if the host is silent for ``delay_s`` (survives a killed host)."""
+
+    @abstractmethod
+    def disarm_watchdog(self) -> None: ...
+
+
+class PowerAnalyser(Instrument):
+    """A power analyser between the socket and the EV, one element per phase."""
+
+    @abstractmethod
+    def configure(self, wiring: str = "P3W4") -> None: ...
+
+    @abstractmethod
+    def read(self, items: list[tuple[str, str | int]]) -> list[float]:
+        """Numeric items as (function, element) pairs, e.g. ``[("U", 1), ("P", "SIGMA")]``."""
+
+    @abstractmethod
+    def voltage(self, element: int | str = 1) -> float: ...
+
+    @abstractmethod
+    def current(self, element: int | str = 1) -> float: ...
+
+    @abstractmethod
+    def power(self, element: int | str = 1) -> float: ...
+
+    @abstractmethod
+    def start_integration(self) -> None:
+        """Reset and start energy integration (manual mode, no timer)."""
+
+    @abstractmethod
+    def stop_integration(self) -> None: ...
+
+    @abstractmethod
+    def energy_wh(self, element: int | str = "SIGMA") -> float:
+        """Integrated active energy since :meth:`start_integration`, Wh."""
+
+    @abstractmethod
+    def integration_time_s(self) -> float: ...
+
+
+class ResidualCurrentSource(Instrument):
+    """Drives residual current through the charger's RCD sensor (DC or AC 50 Hz)."""
+
+    #: ``"dc"`` (smooth DC) or ``"ac"`` (sine); a plan picks the source by waveform.
+    waveform: str
+
+    @abstractmethod
+    def configure(self) -> None:
+        """Prepare the source (function, ranges, compliance) with the output off."""
+
+    @abstractmethod
+    def apply(self, current_a: float) -> None:
+        """Start injecting ``current_a`` (DC, or r.m.s. for AC) or step to it if running."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Stop injecting (output off)."""
+
+    @abstractmethod
+    def is_on(self) -> bool: ...
+
+
+class EvEmulator(Instrument):
+    """The vehicle side: CP state and resistance, faults, cable coding, load, event trace."""
+
+    @abstractmethod
+    def set_state(self, state: str) -> float:
+        """Vehicle state A/B/C/D; returns the instrument's timestamp of the change, s."""
+
+    @abstractmethod
+    def set_resistance(self, ohm: float | None) -> float:
+        """An arbitrary CP resistance (None = open); returns the timestamp, s."""
+
+    @abstractmethod
+    def set_fault(self, fault: str) -> float:
+        """NONE, DIODE_SHORT, CP_PE_SHORT, CP_OPEN or PE_OPEN; returns the timestamp, s."""
+
+    @abstractmethod
+    def set_cable(self, pp_ohm: float | None) -> None:
+        """PP resistor of the cable in the socket (None = no cable)."""
+
+    @abstractmethod
+    def set_load(
+        self, current_a: float | list[float], phases: int = 3, power_factor: float = 1.0
+    ) -> None:
+        """What the vehicle wants to draw per phase (it never exceeds the advertised current)."""
+
+    @abstractmethod
+    def load_on(self) -> None: ...
+
+    @abstractmethod
+    def load_off(self) -> None: ...
+
+    @abstractmethod
+    def load_current(self, phase: int = 1) -> float: ...
+
+    @abstractmethod
+    def measure_pilot(self) -> PilotMeasurement: ...
+
+    @abstractmethod
+    def led(self) -> tuple[str, str]:
+        """Colour and pattern of the charger's status LED (colour sensor), lower case."""
+
+    @abstractmethod
+    def time(self) -> float:
+        """Now, on the instrument's own time base (the trace's), s."""
+
+    @abstractmethod
+    def events(self, since: float | None = None) -> list[Event]:
+        """The trace since ``since`` (inclusive), oldest first."""
+
+    @abstractmethod
+    def clear_events(self) -> None: ...
+
+    @abstractmethod
+    def arm_watchdog(self, delay_s: float) -> None: ...
+
+    @abstractmethod
+    def disarm_watchdog(self) -> None: ...
