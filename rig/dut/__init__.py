@@ -1,0 +1,1 @@
+"""The charger's own interfaces: service console (pyserial), CAN (python-can), OCPP."""

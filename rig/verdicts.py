@@ -1,0 +1,129 @@
+"""The verdict book of a run, and the verdicts file it writes (a stable contract for CI).
+
+``verdicts.json``::
+
+    {"schema": 1, "plan": ..., "rig": {...}, "charger": {"serial", "firmware", "overrides"},
+     "requirements": {"CP-03": {"verdict": "PASS", "title", "clause", "confirm", "reasons": [],
+                                "measurements": [{"name", "value", "unit", "low", "high",
+                                                  "uncertainty", "verdict", ...}]}},
+     "summary": {"PASS": n, "FAIL": n, "INCONCLUSIVE": n, "ERROR": n, "NOT_RUN": n, "total": n,
+                 "verdict": "PASS" | "FAIL" | ...}}
+
+Every requirement of the catalogue appears; one that was not executed is NOT_RUN with a reason.
+The file is rewritten atomically after every test, so a run that dies keeps what it measured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rig.catalogue import Catalogue
+from rig.measure import Measurement, Verdict, worst
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class RequirementResult:
+    measurements: list[Measurement] = field(default_factory=list)
+    #: Verdicts that come from the test outcome itself (ERROR, NOT_RUN) with their reasons.
+    outcomes: list[tuple[Verdict, str]] = field(default_factory=list)
+    tests: set[str] = field(default_factory=set)
+
+    @property
+    def verdict(self) -> Verdict:
+        verdicts = [m.verdict for m in self.measurements] + [v for v, _ in self.outcomes]
+        executed = [v for v in verdicts if v is not Verdict.NOT_RUN]
+        return worst(executed) if executed else worst(verdicts)
+
+
+class VerdictBook:
+    """Collects measurements and outcomes per requirement; thread-safe."""
+
+    def __init__(self, catalogue: Catalogue, plan_name: str | None = None):
+        self.catalogue = catalogue
+        self.plan = plan_name or catalogue.plan
+        self.results: dict[str, RequirementResult] = {
+            rid: RequirementResult() for rid in catalogue.requirements
+        }
+        self.rig: dict[str, Any] = {}
+        self.charger: dict[str, Any] = {"serial": None, "firmware": None, "overrides": {}}
+        self.started = time.time()
+        self.finished: float | None = None
+        self.notes: list[str] = []
+        self._lock = threading.Lock()
+
+    def add(self, measurement: Measurement) -> None:
+        with self._lock:
+            result = self.results[measurement.requirement]
+            result.measurements.append(measurement)
+            if measurement.test:
+                result.tests.add(measurement.test)
+
+    def outcome(self, rid: str, verdict: Verdict, reason: str, test: str = "") -> None:
+        with self._lock:
+            result = self.results[rid]
+            result.outcomes.append((verdict, reason))
+            if test:
+                result.tests.add(test)
+
+    def verdict(self, rid: str) -> Verdict:
+        return self.results[rid].verdict
+
+    def summary(self) -> dict[str, Any]:
+        counts = {str(v): 0 for v in Verdict}
+        for result in self.results.values():
+            counts[str(result.verdict)] += 1
+        executed = [r.verdict for r in self.results.values() if r.verdict is not Verdict.NOT_RUN]
+        counts["total"] = len(self.results)
+        counts["verdict"] = str(worst(executed)) if executed else str(Verdict.NOT_RUN)
+        return counts
+
+    def as_dict(self) -> dict[str, Any]:
+        reqs = {}
+        for rid, result in self.results.items():
+            req = self.catalogue.requirements[rid]
+            reasons = [reason for _, reason in result.outcomes if reason]
+            if result.verdict is Verdict.NOT_RUN and not reasons:
+                reasons = ["not executed in this run"]
+            reqs[rid] = {
+                "verdict": str(result.verdict),
+                "title": req.title,
+                "clause": req.clause,
+                "source": req.source,
+                "confirm": req.confirm,
+                "decision_rule": self.catalogue.rule(rid),
+                "tests": sorted(result.tests),
+                "reasons": reasons,
+                "measurements": [m.as_dict() for m in result.measurements],
+            }
+        return {
+            "schema": SCHEMA_VERSION,
+            "plan": self.plan,
+            "started": self.started,
+            "finished": self.finished,
+            "rig": self.rig,
+            "charger": self.charger,
+            "requirements": reqs,
+            "summary": self.summary(),
+            "notes": self.notes,
+        }
+
+    def write(self, *paths: str | Path) -> None:
+        """Write the verdicts file atomically to each path (directories are created)."""
+        with self._lock:
+            text = json.dumps(self.as_dict(), indent=2, default=str)
+        for path in paths:
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".verdicts-", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
