@@ -1,0 +1,3 @@
+"""Loads the rig's pytest plugin (fixtures/) for the plans and the framework's own tests."""
+
+pytest_plugins = ["fixtures.plugin"]

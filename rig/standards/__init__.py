@@ -1,0 +1,1 @@
+"""Facts of the standards a plan computes expected values from (formulas, coding tables)."""

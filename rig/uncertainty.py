@@ -1,0 +1,54 @@
+"""Measurement uncertainty from the accuracy data of the rig description (GUM, type B).
+
+The rig file gives each instrument's accuracy per quantity, as the data sheet states it::
+
+    accuracy:
+      current: {reading_pct: 0.1, range_pct: 0.1, range: 40}
+      time: {resolution_s: 1.0e-6}
+
+Each term is a bound of a rectangular distribution (standard uncertainty a/sqrt(3)); a
+resolution r contributes r/sqrt(12). Terms add in quadrature and the result is expanded with
+k = 2 (about 95 % coverage). That one rule is used for every measurement of every plan, and the
+report states it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+COVERAGE_K = 2.0
+TERMS = ("reading_pct", "range_pct", "range", "absolute", "resolution", "resolution_s")
+
+
+def standard_uncertainty(spec: Mapping[str, Any], value: float) -> float:
+    """Standard uncertainty u of one reading ``value`` under an accuracy ``spec``."""
+    unknown = set(spec) - set(TERMS)
+    if unknown:
+        raise ValueError(f"unknown accuracy terms {sorted(unknown)} (known: {', '.join(TERMS)})")
+    bounds = [
+        abs(value) * float(spec.get("reading_pct", 0.0)) / 100.0,
+        float(spec.get("range", 0.0)) * float(spec.get("range_pct", 0.0)) / 100.0,
+        float(spec.get("absolute", 0.0)),
+    ]
+    resolution = float(spec.get("resolution", spec.get("resolution_s", 0.0)))
+    squares = sum((b / math.sqrt(3.0)) ** 2 for b in bounds)
+    squares += (resolution / math.sqrt(12.0)) ** 2
+    return math.sqrt(squares)
+
+
+def expanded(spec: Mapping[str, Any], value: float, k: float = COVERAGE_K) -> float:
+    """Expanded uncertainty U = k u of one reading."""
+    return k * standard_uncertainty(spec, value)
+
+
+def combine(*standard: float, k: float = COVERAGE_K) -> float:
+    """Expanded uncertainty of a result from independent standard uncertainties."""
+    return k * math.sqrt(sum(u * u for u in standard))
+
+
+def time_interval(spec: Mapping[str, Any], k: float = COVERAGE_K) -> float:
+    """U of the difference of two timestamps of one time base (two resolutions)."""
+    u = standard_uncertainty(spec, 0.0)
+    return combine(u, u, k=k)
