@@ -1,3 +1,104 @@
-"""The `rig` command line."""
-def main() -> int:
+"""``rig``: the project's one command line. It wraps nothing pytest already does well.
+
+Plans run with plain pytest (``pytest testplans/iec61851``). ``rig`` adds what is not a test:
+serving the emulated bench to other processes (``rig bench serve``); later issues add
+``rig report``, ``rig doctor``, ``rig compare`` and ``rig eol``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+
+def _bench_serve(args: argparse.Namespace) -> int:
+    from zapcharger.profile import ProfileError, parse_override
+
+    from rig.bench.host import BenchHost
+
+    try:
+        overrides = dict(parse_override(item) for item in args.set)
+        host = BenchHost(
+            profile_path=args.profile,
+            overrides=overrides,
+            clock=args.clock,
+            can_interface=args.can_interface,
+            can_channel=args.can_channel,
+        ).start()
+    except ProfileError as exc:
+        print(f"rig bench serve: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"rig bench serve: cannot start the bench: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    addresses = host.addresses()
+    environment = host.environment()
+    if args.addresses:
+        Path(args.addresses).write_text(json.dumps(addresses, indent=2) + "\n")
+    if args.env_file:
+        Path(args.env_file).write_text(
+            "".join(f"export {k}={shlex.quote(v)}\n" for k, v in environment.items())
+        )
+    if args.print_env:
+        for key, value in environment.items():
+            print(f"export {key}={shlex.quote(value)}")
+    else:
+        print(f"emulated bench running ({args.clock} clock); Ctrl-C stops it")
+        for key, value in addresses.items():
+            print(f"  {key:14s} {value}")
+        print("use it from another shell: start this with --env-file FILE, `source FILE`, then "
+              "pytest testplans/iec61851 --lg-env rigs/emulator.yaml")
+    sys.stdout.flush()
+    try:
+        stop.wait()
+    finally:
+        host.stop()
     return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rig", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    bench = sub.add_parser("bench", help="the built-in emulated bench")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    serve = bench_sub.add_parser(
+        "serve", help="run the emulated bench as a standalone process and print its addresses"
+    )
+    serve.add_argument("--clock", choices=("virtual", "realtime"), default="realtime",
+                       help="realtime: 1:1 with the wall clock (default, for external clients); "
+                       "virtual: time moves only on BENCH:TIME:ADV")
+    serve.add_argument("--profile", metavar="FILE", help="charger profile merged over the default")
+    serve.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                       help="override one charger profile key (repeatable)")
+    serve.add_argument("--can-interface", default="udp_multicast",
+                       help="python-can interface the charger's CAN uses (default udp_multicast, "
+                       "which crosses processes; 'virtual' works inside one process only)")
+    serve.add_argument("--can-channel", default="239.74.163.2",
+                       help="CAN channel (for udp_multicast: an IPv4 multicast group)")
+    serve.add_argument("--addresses", metavar="FILE", help="also write the addresses as JSON")
+    serve.add_argument("--env-file", metavar="FILE",
+                       help="also write `export LG_BENCH_...` lines for rigs/emulator.yaml")
+    serve.add_argument("--print-env", action="store_true",
+                       help="print only the `export LG_BENCH_...` lines")
+    serve.set_defaults(func=_bench_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Any = args.func
+    return int(func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
