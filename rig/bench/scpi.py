@@ -14,11 +14,14 @@ instrument subclasses :class:`ScpiDevice` and registers handlers with :meth:`Scp
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+log = logging.getLogger(__name__)
 
 # ---- errors --------------------------------------------------------------------------------
 
@@ -68,6 +71,8 @@ class _Node:
     short: str  # upper-case short form, e.g. "VOLT"
     optional: bool
     suffix: bool  # accepts a numeric suffix (<n>)
+    #: ``SOURce[1]``: the only suffix the node accepts (the instrument has one channel).
+    fixed_suffix: int | None = None
 
     def match(self, token: str) -> tuple[bool, int | None]:
         """Does an input mnemonic match this node? Return (matched, numeric suffix)."""
@@ -83,6 +88,8 @@ class _Node:
             return False, None
         if digits and not self.suffix:
             return False, None
+        if digits and self.fixed_suffix is not None and int(digits) != self.fixed_suffix:
+            return False, None
         return True, int(digits) if digits else None
 
 
@@ -92,6 +99,10 @@ def _compile(pattern: str) -> tuple[tuple[_Node, ...], bool]:
     body = pattern.rstrip("?").lstrip(":")
     nodes: list[_Node] = []
     for raw in re.findall(r"\[:?[^\]]+\]|[^:\[\]]+", body):
+        if re.fullmatch(r"\[\d+\]", raw) and nodes:
+            # ``SOURce[1]``: an optional numeric suffix of the node before, not a node
+            nodes[-1] = replace(nodes[-1], suffix=True, fixed_suffix=int(raw[1:-1]))
+            continue
         optional = raw.startswith("[")
         word = raw.strip("[]:")
         suffix = word.endswith("<n>")
@@ -122,7 +133,7 @@ def _match_nodes(nodes: tuple[_Node, ...], tokens: list[str]) -> list[int | None
 # ---- parameters ----------------------------------------------------------------------------
 
 _NUMBER = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z%]*)$")
-_PREFIX = {"": 1.0, "U": 1e-6, "M": 1e-3, "K": 1e3, "N": 1e-9, "P": 1e-12}
+_PREFIX = {"": 1.0, "U": 1e-6, "M": 1e-3, "K": 1e3, "G": 1e9, "N": 1e-9, "P": 1e-12}
 
 
 @dataclass
@@ -134,6 +145,9 @@ class Call:
     suffixes: list[int | None]
     query: bool
     device: ScpiDevice = field(repr=False)
+    #: How many leading parameters the handler read, and whether it checked the count.
+    used: int = field(default=0, repr=False)
+    counted: bool = field(default=False, repr=False)
 
     def suffix(self, index: int = -1, default: int = 1, valid: range | None = None) -> int:
         """Numeric suffix of a header node (``ITEM12`` -> 12); -114 if outside ``valid``."""
@@ -146,15 +160,22 @@ class Call:
     def count(self, minimum: int, maximum: int | None = None) -> None:
         """Check the number of parameters (-109 missing, -108 too many)."""
         maximum = minimum if maximum is None else maximum
+        self.counted = True
         if len(self.params) < minimum:
             raise ScpiError(-109, self.header)
         if len(self.params) > maximum:
             raise ScpiError(-108, self.header)
 
     def raw(self, index: int = 0) -> str:
+        self.used = max(self.used, index + 1)
         if index >= len(self.params):
             raise ScpiError(-109, self.header)
         return self.params[index]
+
+    def check_unused(self) -> None:
+        """-108 for parameters the handler neither read nor allowed with :meth:`count`."""
+        if not self.counted and len(self.params) > self.used:
+            raise ScpiError(-108, f"{self.header}: {len(self.params) - self.used} too many")
 
     def number(
         self,
@@ -190,6 +211,8 @@ class Call:
 
     def integer(self, index: int = 0, low: int | None = None, high: int | None = None) -> int:
         value = self.number(index, low=low, high=high)
+        if not math.isfinite(value):
+            raise ScpiError(-222, f"{self.header}: {self.raw(index)}")
         if value != int(value):
             raise ScpiError(-104, f"{self.header}: integer expected")
         return int(value)
@@ -347,7 +370,7 @@ class ScpiDevice:
         self._commands: list[_Command] = []
         for pattern, fn in self._class_commands:
             self.add(pattern, fn.__get__(self))
-        self.add(self.error_query, lambda call: self.pop_error())
+        self.add(self.error_query, self._error_q)
         self.opc_pending = False
 
     def add(self, pattern: str, handler: Handler) -> None:
@@ -360,10 +383,13 @@ class ScpiDevice:
         if detail:
             text = f"{text}; {detail}"
         if len(self.errors) >= self.error_queue_size:
+            # SCPI-99: the newest entry is replaced by -350 (a device-dependent error); the
+            # event that did not fit still sets its bit in the event status register
             self.errors.pop()
             self.errors.append((-350, STANDARD_ERRORS[-350]))
-            return
-        self.errors.append((code, text))
+            self.esr |= 0x08
+        else:
+            self.errors.append((code, text))
         # event status register: command (bit 5), execution (4), device (3), query (2)
         if -199 <= code <= -100:
             self.esr |= 0x20
@@ -373,6 +399,10 @@ class ScpiDevice:
             self.esr |= 0x04
         elif code != 0:
             self.esr |= 0x08
+
+    def _error_q(self, call: Call) -> str:
+        call.count(0)
+        return self.pop_error()
 
     def pop_error(self) -> str:
         code, text = self.errors.popleft() if self.errors else (0, STANDARD_ERRORS[0])
@@ -396,6 +426,10 @@ class ScpiDevice:
                 self.push_error(exc.code, exc.detail)
                 # IEEE 488.2: a failed query produces no response element
                 continue
+            except Exception as exc:  # a bug in a handler: report it, keep the link up
+                log.exception("%s: command %r failed", type(self).__name__, text)
+                self.push_error(-310, f"{type(exc).__name__}: {exc}")
+                continue
             if result is not None:
                 responses.append(result)
         return ";".join(responses) if responses else None
@@ -410,7 +444,9 @@ class ScpiDevice:
             raise ScpiError(-102, f"'{header}'")
         return header, split_params(rest) if rest else []
 
-    def _execute(self, header: str, params: list[str], path: list[str]) -> tuple[str | None, list[str]]:
+    def _execute(
+        self, header: str, params: list[str], path: list[str]
+    ) -> tuple[str | None, list[str]]:
         query = header.endswith("?")
         bare = header.rstrip("?")
         if bare.startswith("*"):
@@ -424,6 +460,7 @@ class ScpiDevice:
                 cmd, suffixes = found
                 call = Call(header.upper(), params, suffixes, query, self)
                 result = cmd.handler(call)
+                call.check_unused()
                 if query and result is None:
                     raise ScpiError(-410, header)
                 return (result if query else None), attempt[:-1]
@@ -442,7 +479,9 @@ class ScpiDevice:
         if found is None:
             raise ScpiError(-113, f"'{name}{'?' if query else ''}'")
         cmd, suffixes = found
-        result = cmd.handler(Call(name + ("?" if query else ""), params, suffixes, query, self))
+        call = Call(name + ("?" if query else ""), params, suffixes, query, self)
+        result = cmd.handler(call)
+        call.check_unused()
         return result if query else None
 
     # -- IEEE 488.2 common commands --
@@ -498,6 +537,8 @@ class ScpiDevice:
     @command("*STB?")
     def _stb(self, call: Call) -> str:
         stb = (0x04 if self.errors else 0) | (0x20 if self.esr & self.ese else 0)
+        if stb & self.sre & ~0x40:
+            stb |= 0x40  # MSS: a summary bit enabled by *SRE is set
         return str(stb)
 
     @command("*TST?")

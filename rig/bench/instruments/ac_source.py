@@ -41,6 +41,7 @@ class _AcSource(EmulatedInstrument):
         st.current_limit_a = 40.0
         st.phase_deg = [0.0, 240.0, 120.0]
         st.drop_until = None
+        self.current_protection = False
         self.changed()
 
     def fmt(self, value: float) -> str:

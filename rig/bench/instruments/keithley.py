@@ -7,6 +7,8 @@ the EV emulator's trigger input: ``RCI,ON`` / ``RCI,OFF`` / ``RCI,STEP`` in its 
 
 from __future__ import annotations
 
+import math
+
 from rig.bench.model import InjectorState
 from rig.bench.scpi import Call, ScpiError, fmt_e
 
@@ -224,10 +226,12 @@ class Keithley6221(_Injector):
 
     @EmulatedInstrument.command(":SOURce:WAVE:DURation:TIME")
     def _wdur(self, call: Call) -> None:
-        value = call.number(0, "S", 1e-7, 1e6)
-        if value != float("inf"):
+        call.count(1)
+        # INF (run until ABOR) is a value of its own, outside the finite range 100 ns ... 1e6 s
+        if call.raw(0).strip().upper() not in ("INF", "+INF", "9.9E37", "9.9E+37"):
+            call.number(0, "S", 1e-7, 1e6)  # -222 outside the finite range
             raise ScpiError(-221, "this bench runs waveforms with DUR:TIME INF only")
-        self.wave_duration = value
+        self.wave_duration = math.inf
 
     @EmulatedInstrument.command(":SOURce:WAVE:ARM")
     def _arm(self, call: Call) -> None:
