@@ -1,0 +1,70 @@
+"""Decision rules, verdict ordering, units and uncertainty."""
+
+import math
+
+import pytest
+
+from rig.measure import Limit, Verdict, convert, decide, worst
+from rig.uncertainty import combine, expanded, standard_uncertainty, time_interval
+
+RANGE = Limit("%", -1.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "u", "rule", "verdict"),
+    [
+        (0.5, 0.1, "simple", Verdict.PASS),
+        (1.05, 0.1, "simple", Verdict.FAIL),
+        (0.95, 0.1, "simple", Verdict.PASS),  # simple acceptance ignores U
+        (0.85, 0.1, "guarded", Verdict.PASS),  # whole interval inside
+        (0.95, 0.1, "guarded", Verdict.INCONCLUSIVE),  # straddles the upper limit
+        (1.05, 0.1, "guarded", Verdict.INCONCLUSIVE),
+        (1.15, 0.1, "guarded", Verdict.FAIL),  # whole interval outside
+        (-1.15, 0.1, "guarded", Verdict.FAIL),
+        (-0.95, 0.1, "guarded", Verdict.INCONCLUSIVE),
+        (0.95, 0.0, "guarded", Verdict.PASS),  # no uncertainty: the limit itself
+    ],
+)
+def test_decision_rules(value, u, rule, verdict):
+    assert decide(value, RANGE, u, rule) is verdict
+
+
+def test_one_sided_and_equals_limits():
+    assert decide(0.05, Limit("s", high=0.1), 0, "simple") is Verdict.PASS
+    assert decide(0.15, Limit("s", high=0.1), 0, "simple") is Verdict.FAIL
+    assert decide(math.inf, Limit("s", high=0.1), 0, "simple") is Verdict.FAIL
+    assert decide(math.nan, Limit("s", high=0.1), 0, "simple") is Verdict.FAIL
+    assert decide(True, Limit("bool", equals=True)) is Verdict.PASS
+    assert decide("red/flash", Limit("text", equals="red/solid")) is Verdict.FAIL
+    with pytest.raises(ValueError, match="unknown decision rule"):
+        decide(0.5, RANGE, 0.1, "lenient")
+
+
+def test_worst_verdict_order():
+    assert worst([Verdict.PASS, Verdict.INCONCLUSIVE]) is Verdict.INCONCLUSIVE
+    assert worst([Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE]) is Verdict.FAIL
+    assert worst([Verdict.FAIL, Verdict.ERROR]) is Verdict.ERROR
+    assert worst([]) is Verdict.NOT_RUN
+
+
+def test_unit_conversion():
+    assert convert(5.0, "us", "s") == pytest.approx(5e-6)
+    assert convert(6.0, "mA", "A") == pytest.approx(0.006)
+    assert convert(2.0, "kWh", "Wh") == pytest.approx(2000.0)
+    assert convert(1.0, "%", "%") == 1.0
+    with pytest.raises(ValueError, match="cannot convert"):
+        convert(1.0, "V", "s")
+
+
+def test_uncertainty_from_accuracy_spec():
+    spec = {"reading_pct": 0.1, "range_pct": 0.1, "range": 40}
+    # bounds 0.016 A and 0.04 A, rectangular, added in quadrature, k = 2
+    u = math.sqrt((0.016 / math.sqrt(3)) ** 2 + (0.04 / math.sqrt(3)) ** 2)
+    assert standard_uncertainty(spec, 16.0) == pytest.approx(u)
+    assert expanded(spec, 16.0) == pytest.approx(2 * u)
+    assert time_interval({"resolution_s": 1e-6}) == pytest.approx(
+        2 * math.sqrt(2) * 1e-6 / math.sqrt(12)
+    )
+    assert combine(3.0, 4.0, k=1) == pytest.approx(5.0)
+    with pytest.raises(ValueError, match="unknown accuracy terms"):
+        standard_uncertainty({"readng_pct": 1}, 1.0)
