@@ -1,0 +1,414 @@
+"""What every driver shares: a pymeasure instrument over a recorded VISA session.
+
+A driver reads like the manual's command table: one :func:`quantity` line per setting, each
+carrying its unit and valid range, validated *before* anything is sent (a wrong value is the
+plan's bug, not the instrument's, so it raises ValueError and the transcript stays unchanged).
+Every configuration write is followed by an error-queue query (~60 us on loopback): an
+instrument that silently ignores a command would otherwise turn into a wrong measurement, which
+on a certification rig is worse than a stopped run. The error names the command that failed.
+
+Why our own property helper instead of pymeasure's ``Instrument.control``: ``control`` keeps a
+reply it cannot cast as a string (a garbled reply would pass as a value), clips out-of-range
+values with ``truncated_range`` instead of refusing them, and cannot name the property in its
+error. :func:`quantity` keeps the ``control`` call shape and adds names, units, SCPI NaN, and
+errors in context; drivers still inherit everything else from pymeasure, and the Keithley
+drivers reuse pymeasure's own model classes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from pymeasure.instruments import Instrument as PymeasureInstrument
+from pymeasure.instruments import SCPIMixin
+
+from rig.errors import ConfigError, InstrumentError, InstrumentTimeout
+from rig.instruments import protocols
+from rig.transport import InstrumentLinkError, Transcript, VisaTransport, scpi_float
+
+log = logging.getLogger(__name__)
+
+_ERROR_REPLY = re.compile(r'^\s*(?::?[A-Za-z][\w:]*\s+)?([+-]?\d+)\s*(?:,\s*(.*))?$', re.S)
+_MAX_ERRORS = 64  # more than any queue holds: a reply that never says 0 must not loop forever
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_range(name: str, value: Any, unit: str, low: float, high: float) -> float:
+    """``value`` as a float if it is a finite number in ``[low, high]``, else ValueError."""
+    shown = f"{value!r} {unit}".rstrip()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} = {shown}: a number in {unit or 'units'} is expected")
+    number = float(value)
+    if math.isnan(number) or not low <= number <= high:
+        raise ValueError(
+            f"{name} = {shown} is outside the range {low:g} ... {high:g} {unit}".rstrip()
+        )
+    return number
+
+
+def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
+    """The canonical member of ``choices`` equal to ``value`` (strings ignore case)."""
+    for choice in choices:
+        if isinstance(choice, str) and isinstance(value, str):
+            if choice.upper() == value.strip().upper():
+                return choice
+        elif _is_number(choice) and _is_number(value):
+            if choice == value:
+                return choice
+        elif choice == value and type(choice) is type(value):
+            return choice
+    listed = ", ".join(str(c) for c in choices)
+    raise ValueError(f"{name} = {value!r}: one of {listed} is expected")
+
+
+class Quantity(property):
+    """A setting or reading of the instrument; made by :func:`quantity`."""
+
+    def __init__(
+        self,
+        get_command: str | None,
+        set_command: str | None,
+        doc: str,
+        unit: str = "",
+        range: tuple[float, float] | None = None,
+        values: Sequence[Any] | Mapping[Any, str] | None = None,
+        cast: Callable[[str], Any] = float,
+        check: bool = True,
+    ):
+        self.get_command, self.set_command = get_command, set_command
+        self.unit, self.range, self.cast, self.check = unit, range, cast, check
+        if cast is bool and values is None:
+            values = {True: "ON", False: "OFF"}
+        self.values = values
+        self.name = "quantity"
+        super().__init__(
+            self._get if get_command else None, self._set if set_command else None
+        )
+        self.__doc__ = self._doc(doc)  # a property subclass would show its class docstring
+
+    def _doc(self, doc: str) -> str:
+        parts = [doc]
+        if self.unit:
+            parts.append(f"Unit: {self.unit}.")
+        if self.range is not None:
+            parts.append(f"Range: {self.range[0]:g} ... {self.range[1]:g} {self.unit}.")
+        if self.values is not None:
+            parts.append(f"Values: {', '.join(str(v) for v in self.values)}.")
+        parts.append(f"SCPI: ``{self.get_command or '-'}`` / ``{self.set_command or '-'}``.")
+        return " ".join(parts)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def validate(self, value: Any) -> Any:
+        """The value as it goes into the set command, or ValueError naming this property."""
+        if self.cast is bool:
+            if not isinstance(value, (bool, int)) or value not in (0, 1):
+                raise ValueError(f"{self.name} = {value!r}: True or False is expected")
+            return self.values[bool(value)]  # type: ignore[index]
+        if isinstance(self.values, Mapping):
+            key = check_choice(self.name, value, list(self.values))
+            return self.values[key]
+        if self.values is not None:
+            return check_choice(self.name, value, self.values)
+        if self.range is not None:
+            return check_range(self.name, value, self.unit, *self.range)
+        return value
+
+    def _set(self, obj: ScpiInstrument, value: Any) -> None:
+        command = self.set_command % self.validate(value)  # type: ignore[operator]
+        if self.check:
+            obj.send(command)
+        else:
+            obj.write(command)
+
+    def _get(self, obj: ScpiInstrument) -> Any:
+        command = self.get_command or ""
+        reply = obj.query(command)
+        if self.cast is bool:
+            return obj.parse_bool(reply, command)
+        if self.cast is float:
+            value: Any = obj.parse_float(reply, command)
+        elif self.cast is str:
+            value = reply
+        else:
+            try:
+                value = self.cast(reply)
+            except (TypeError, ValueError):
+                raise obj.bad_reply(command, reply, self.cast.__name__) from None
+        if isinstance(self.values, Mapping):
+            for key, token in self.values.items():
+                if isinstance(value, str) and str(token).upper() == value.upper():
+                    return key
+        return value
+
+
+def quantity(
+    get_command: str | None,
+    set_command: str | None,
+    doc: str,
+    cast: Callable[[str], Any] = float,
+    *,
+    unit: str = "",
+    range: tuple[float, float] | None = None,
+    values: Sequence[Any] | Mapping[Any, str] | None = None,
+    check: bool = True,
+) -> Quantity:
+    """One line of the manual's command table as a property, like pymeasure's ``control``.
+
+    ``voltage = quantity("VOLT?", "VOLT %g", "Output voltage", unit="V", range=(0, 310))``
+
+    ``range`` bounds a number; ``values`` lists allowed values, or maps them to the words the
+    instrument uses (``bool`` quantities default to ``{True: "ON", False: "OFF"}``). ``check``
+    reads the error queue after each set and raises InstrumentError naming the command.
+    """
+    return Quantity(get_command, set_command, doc, unit, range, values, cast, check)
+
+
+class ScpiInstrument(SCPIMixin, PymeasureInstrument, protocols.Instrument):
+    """A pymeasure SCPI instrument on a :class:`~rig.transport.VisaTransport`.
+
+    ``Driver(resource, name, transcript=None, timeout_s=2.0, **options)``: ``resource`` is the
+    VISA address from the rig description, ``name`` the role on the rig; ``options`` are the
+    driver's settings from the rig description (:attr:`OPTIONS` lists them with defaults).
+    """
+
+    #: The model's error-queue query (Yokogawa: ``:STAT:ERR?``).
+    error_query: ClassVar[str] = "SYST:ERR?"
+    #: What :meth:`make_safe` sends, in order, each checked.
+    safe_commands: ClassVar[tuple[str, ...]] = ()
+    #: Driver options accepted from the rig description, with their defaults.
+    OPTIONS: ClassVar[dict[str, Any]] = {}
+
+    def __init__(
+        self,
+        resource: str,
+        name: str,
+        transcript: Transcript | None = None,
+        timeout_s: float = 2.0,
+        **options: Any,
+    ):
+        self.driver_options = self._check_options(name, options)
+        self.setup_options(name)
+        if isinstance(timeout_s, bool) or not isinstance(timeout_s, numbers.Real) or not (
+            0 < timeout_s <= 600
+        ):
+            raise ConfigError(f"instrument {name}", "timeout_s", "seconds in (0, 600]")
+        self.identity: protocols.Identity | None = None
+        transport = VisaTransport(resource, name, transcript, float(timeout_s))
+        super().__init__(transport, name)
+
+    @classmethod
+    def _check_options(cls, name: str, options: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(options) - set(cls.OPTIONS))
+        if unknown:
+            known = ", ".join(cls.OPTIONS) or "none"
+            raise ConfigError(
+                f"instrument {name} ({cls.__name__})", unknown[0], f"a known option ({known})"
+            )
+        return {**cls.OPTIONS, **options}
+
+    def setup_options(self, name: str) -> None:
+        """Check and store driver options (override); runs before the session opens, so a
+        malformed rig description fails without touching the instrument."""
+
+    # ---- the session ------------------------------------------------------------------------
+    @property
+    def transport(self) -> VisaTransport:
+        return self.adapter  # type: ignore[return-value]
+
+    @property
+    def resource(self) -> str:
+        return self.transport.resource
+
+    @property
+    def transcript(self) -> Transcript:
+        return self.transport.transcript
+
+    @property
+    def last_command(self) -> str:
+        return self.transport.last_command
+
+    def close(self) -> None:
+        """Close the VISA session (the instrument keeps its state)."""
+        self.transport.close()
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.make_safe()
+        finally:
+            self.close()
+
+    # ---- I/O --------------------------------------------------------------------------------
+    def ask(self, command: str, query_delay: float | None = None) -> str:
+        """Write a query and read its reply, atomically with respect to other threads."""
+        # the transport, not self.read(): PowerAnalyser.read(items) takes that name
+        with self.transport.lock:
+            self.transport.write(command)
+            self.wait_for(query_delay)
+            return self.transport.read()
+
+    def query(self, command: str) -> str:
+        """The reply to ``command``, stripped."""
+        return self.ask(command).strip()
+
+    def send(self, command: str) -> None:
+        """Write a configuration command, then raise if the instrument refused it."""
+        self.write(command)
+        self.raise_errors(command)
+
+    def check(self) -> None:
+        """Raise if the last command written was refused (after pymeasure property sets)."""
+        self.raise_errors(self.last_command)
+
+    def bad_reply(self, command: str, reply: str, expected: str) -> InstrumentError:
+        return InstrumentError(
+            self.name, self.resource, command, f"unexpected reply {reply!r} ({expected} expected)"
+        )
+
+    def parse_float(self, reply: str, command: str) -> float:
+        try:
+            return scpi_float(reply)
+        except ValueError:
+            raise self.bad_reply(command, reply, "a number") from None
+
+    def parse_floats(self, reply: str, command: str, count: int | None = None) -> list[float]:
+        values = [self.parse_float(part, command) for part in reply.split(",")]
+        if count is not None and len(values) != count:
+            raise self.bad_reply(command, reply, f"{count} values")
+        return values
+
+    def parse_bool(self, reply: str, command: str) -> bool:
+        key = reply.strip().upper()
+        if key in ("1", "ON", "+1"):
+            return True
+        if key in ("0", "OFF", "+0"):
+            return False
+        raise self.bad_reply(command, reply, "0 or 1")
+
+    def query_float(self, command: str) -> float:
+        return self.parse_float(self.query(command), command)
+
+    def query_floats(self, command: str, count: int | None = None) -> list[float]:
+        return self.parse_floats(self.query(command), command, count)
+
+    def query_bool(self, command: str) -> bool:
+        return self.parse_bool(self.query(command), command)
+
+    # ---- identity, errors, safe state (protocols.Instrument) --------------------------------
+    def identify(self) -> protocols.Identity:
+        """``*IDN?``, kept in :attr:`identity` for the run's records."""
+        self.identity = protocols.Identity.parse(self.query("*IDN?"))
+        return self.identity
+
+    def read_errors(self) -> list[tuple[int, str]]:
+        """Empty the error queue; return its entries as (code, message), oldest first."""
+        errors: list[tuple[int, str]] = []
+        for _ in range(_MAX_ERRORS):
+            reply = self.query(self.error_query)
+            match = _ERROR_REPLY.match(reply)
+            if not match:
+                raise self.bad_reply(self.error_query, reply, 'code,"message"')
+            code = int(match.group(1))  # "+0", "0" and "-221" alike: never compare text
+            if code == 0:
+                break
+            errors.append((code, (match.group(2) or "").strip().strip('"')))
+        return errors
+
+    def raise_errors(self, command: str = "") -> None:
+        """Read the error queue; raise InstrumentError naming ``command`` if it was not empty."""
+        errors = self.read_errors()
+        if errors:
+            detail = "; ".join(f'{code},"{text}"' for code, text in errors)
+            exc = InstrumentError(
+                self.name, self.resource, command or self.error_query, f"instrument error {detail}"
+            )
+            exc.errors = errors  # type: ignore[attr-defined]
+            raise exc
+
+    def check_errors(self) -> list[tuple[int, str]]:
+        """pymeasure's hook: the queue's entries, logged (does not raise)."""
+        errors = self.read_errors()
+        for code, text in errors:
+            log.error("%s: %d, %s", self.name, code, text)
+        return errors
+
+    def check_set_errors(self) -> list[Any]:
+        """pymeasure's hook after ``check_set_errors=True`` properties: raise, naming the set."""
+        self.check()
+        return []
+
+    def check_get_errors(self) -> list[Any]:
+        self.check()
+        return []
+
+    def reset(self) -> None:
+        """``*RST``: the instrument's defaults (checked)."""
+        self.send("*RST")
+
+    def clear(self) -> None:
+        """``*CLS``: clear the status registers and the error queue."""
+        self.write("*CLS")
+
+    def make_safe(self) -> None:
+        """Send :attr:`safe_commands`, every one even if another is refused.
+
+        Errors already queued belong to earlier steps: they are logged and dropped first, so
+        teardown does not blame the safe state for them. A dead link stops at once (one
+        timeout, not one per command); a refused command raises after all were tried.
+        """
+        for code, text in self.read_errors():
+            log.warning("%s: stale error before make_safe: %d,%s", self.name, code, text)
+        refused: InstrumentError | None = None
+        for command in self.safe_commands:
+            try:
+                self.send(command)
+            except (InstrumentTimeout, InstrumentLinkError):
+                raise
+            except InstrumentError as exc:
+                refused = refused or exc
+        if refused is not None:
+            raise refused
+
+    def shutdown(self) -> None:
+        """pymeasure's name for the safe state."""
+        self.make_safe()
+        super().shutdown()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} at {self.resource}>"
+
+
+class OutputWatchdog:
+    """``OUTP:PROT:WDOG``: the output latches off when the host is silent for the delay.
+
+    Shared by the AC sources and the EV emulator (same commands). Arming clears a previous
+    trip first (``OUTP:PROT:CLE``), or the output could not be switched on again.
+    """
+
+    watchdog_delay = quantity(
+        "OUTP:PROT:WDOG:DEL?", "OUTP:PROT:WDOG:DEL %g", "Host-silence delay before the watchdog "
+        "trips", unit="s", range=(0.1, 3600.0),
+    )
+    watchdog = quantity("OUTP:PROT:WDOG?", "OUTP:PROT:WDOG %s", "Watchdog armed", bool)
+
+    def arm_watchdog(self: Any, delay_s: float) -> None:
+        type(self).watchdog_delay.validate(delay_s)
+        self.send("OUTP:PROT:CLE")
+        self.watchdog_delay = delay_s
+        self.watchdog = True
+
+    def disarm_watchdog(self: Any) -> None:
+        self.watchdog = False
+
+    def watchdog_tripped(self: Any) -> bool:
+        """Did the watchdog latch the output off (cleared by the next :meth:`arm_watchdog`)?"""
+        return bool(self.query_bool("OUTP:PROT:TRIP?"))

@@ -1,0 +1,64 @@
+"""The emulated bench's control port (model ``BENCH-CONTROL`` in a rig file).
+
+Not an instrument of a real lab: the port through which the rig's clock advances virtual time
+(``BENCH:TIME:ADV``) and the framework's own tests break the bench on purpose. Plans never use
+it directly. It speaks SCPI like the others, so it gets the same transcript and error checks.
+
+=======================  ==============================================  ====================
+Purpose                  Command                                         Reply
+=======================  ==============================================  ====================
+time                     ``BENCH:TIME?``, ``BENCH:TIME:MODE?``,          ``12.500000``,
+                         ``BENCH:TIME:ADV <s>``                          ``VIRTUAL``
+safe state               ``BENCH:SAFE?``                                 ``1`` or ``0,"why"``
+link faults              ``BENCH:FAULT:LINK <name>,DROP|DELAY|GARBLE|NONE[,s]``
+errors, reboot           ``BENCH:FAULT:ERROR <name>,<code>``, ``BENCH:FAULT:REBOOT <name>``
+=======================  ==============================================  ====================
+"""
+
+from __future__ import annotations
+
+from rig.instruments.base import ScpiInstrument, check_choice, check_range
+
+LINK_MODES = ("NONE", "DROP", "DELAY", "GARBLE")
+
+
+class BenchControl(ScpiInstrument):
+    """Client of the bench control port; nothing to make safe (it has no outputs)."""
+
+    def make_safe(self) -> None:
+        """Nothing to switch off; stale errors are dropped like on any instrument."""
+        self.read_errors()
+
+    def time(self) -> float:
+        """Bench time, s."""
+        return self.query_float("BENCH:TIME?")
+
+    def clock_mode(self) -> str:
+        """``VIRTUAL`` or ``REALTIME``."""
+        return self.query("BENCH:TIME:MODE?").upper()
+
+    def advance(self, seconds: float) -> None:
+        """Advance virtual time; returns once the bench has got there."""
+        check_range("seconds", seconds, "s", 0.0, 1e7)
+        self.query(f"BENCH:TIME:ADV {seconds:.9g};*OPC?")
+        self.raise_errors(f"BENCH:TIME:ADV {seconds:.9g}")
+
+    def safe(self) -> tuple[bool, str]:
+        """Is every output of the bench de-energised? (and if not, why)."""
+        reply = self.query("BENCH:SAFE?")
+        flag, _, why = reply.partition(",")
+        return flag.strip() == "1", why.strip().strip('"')
+
+    def link_fault(self, instrument: str, mode: str, seconds: float = 0.0) -> None:
+        """Break (or, with NONE, repair) an instrument's LAN link."""
+        mode = check_choice("mode", mode, LINK_MODES)
+        check_range("seconds", seconds, "s", 0.0, 600.0)
+        self.send(f"BENCH:FAULT:LINK {instrument},{mode},{seconds:g}")
+
+    def inject_error(self, instrument: str, code: int) -> None:
+        """Put ``code`` into an instrument's error queue."""
+        self.send(f"BENCH:FAULT:ERROR {instrument},{int(code)}")
+
+    def reboot(self, instrument: str) -> None:
+        """Reset an instrument to its power-on state and drop its connections."""
+        self.send(f"BENCH:FAULT:REBOOT {instrument}")

@@ -1,0 +1,164 @@
+"""Yokogawa WT333E power analyser (WT300E family), three elements on L1, L2, L3.
+
+Command table (WT310E/WT332E/WT333E communication interface manual, the subset the rig uses):
+
+==========================  =========================================  =========================
+Purpose                     Command                                    Reply / note
+==========================  =========================================  =========================
+set-up                      ``:COMM:REM ON``, ``:COMM:HEAD OFF``,      replies without headers
+                            ``:NUM:FORM ASC``
+wiring                      ``:INP:WIR P3W4``                          P1W2 P1W3 P3W3 P3W4 V3A3
+ranges                      ``:INP:VOLT:AUTO ON``, ``:INP:CURR:AUTO``
+numeric items               ``:NUM:NORM:NUM 2``,                       function, element 1..3 or
+                            ``:NUM:NORM:ITEM1 U,1``, ...               SIGMA
+read                        ``:NUM:NORM:VAL?``                         ``2.3000E+02,NAN,INF``
+update rate                 ``:RATE 100MS`` ... ``5S``                 only after an integ. reset
+peak hold                   ``:MEAS:MHOL ON``                          with IPPK / UPPK items
+integration                 ``:INTEG:MODE NORM``, ``:INTEG:TIM h,m,s``,
+                            ``:INTEG:STAR``, ``:INTEG:STOP``,          STOP only while running,
+                            ``:INTEG:RES``, ``:INTEG:STAT?``           RESET only when not
+errors                      ``:STAT:ERR?`` (not ``SYST:ERR?``)         ``0,"No error"``
+==========================  =========================================  =========================
+
+:meth:`WT333E.read` programs the item list only when it differs from the last one it
+programmed (a read of the same items is one ``:NUM:NORM:VAL?``); any error forgets the list, so
+a rebooted or reprogrammed analyser never returns the wrong quantities.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rig.errors import InstrumentError
+from rig.instruments.base import ScpiInstrument, quantity
+from rig.instruments.protocols import PowerAnalyser
+
+FUNCTIONS = (
+    "U", "I", "P", "S", "Q", "LAMBDA", "PHI", "FU", "FI", "WH", "WHP", "WHM", "AH", "TIME",
+    "IPPK", "UPPK",
+)
+ELEMENTS = ("1", "2", "3", "SIGMA")
+WIRINGS = ("P1W2", "P1W3", "P3W3", "P3W4", "V3A3")
+RATES = {0.1: "100MS", 0.25: "250MS", 0.5: "500MS", 1.0: "1S", 2.0: "2S", 5.0: "5S"}
+CURRENT_RANGES = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 40.0)
+VOLTAGE_RANGES = (15.0, 30.0, 60.0, 150.0, 300.0, 600.0)
+_HEADER = re.compile(r"^:?[A-Z][A-Z0-9]*(?::[A-Z][A-Z0-9]*)*\s+(?=\S)", re.I)
+
+Item = tuple[str, str]
+
+
+def normalise_item(function: str, element: str | int) -> Item:
+    """``("u", 1)`` -> ``("U", "1")``; ValueError naming what is wrong."""
+    fn = function.strip().upper() if isinstance(function, str) else function
+    if fn not in FUNCTIONS:
+        raise ValueError(f"function = {function!r}: one of {', '.join(FUNCTIONS)} is expected")
+    el = str(element).strip().upper() if not isinstance(element, bool) else ""
+    if el not in ELEMENTS:
+        raise ValueError(f"element = {element!r}: 1, 2, 3 or 'SIGMA' is expected")
+    return fn, el
+
+
+class WT333E(ScpiInstrument, PowerAnalyser):
+    """Yokogawa WT333E: U, I, P, ... per element and SIGMA; energy integration."""
+
+    error_query = ":STAT:ERR?"
+    safe_commands = ()  # it only measures: nothing to switch off
+
+    wiring = quantity(":INP:WIR?", ":INP:WIR %s", "Wiring system", str, values=WIRINGS)
+    rate = quantity(":RATE?", ":RATE %s", "Data update interval", unit="s", values=RATES)
+    voltage_auto_range = quantity(":INP:VOLT:AUTO?", ":INP:VOLT:AUTO %s", "Voltage auto range",
+                                  bool)
+    current_auto_range = quantity(":INP:CURR:AUTO?", ":INP:CURR:AUTO %s", "Current auto range",
+                                  bool)
+    voltage_range = quantity(":INP:VOLT:RANG?", ":INP:VOLT:RANG %g", "Fixed voltage range",
+                             unit="V", values=VOLTAGE_RANGES)
+    current_range = quantity(":INP:CURR:RANG?", ":INP:CURR:RANG %g", "Fixed current range",
+                             unit="A", values=CURRENT_RANGES)
+    peak_hold = quantity(":MEAS:MHOL?", ":MEAS:MHOL %s", "Hold the maximum of IPPK/UPPK", bool)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._items: tuple[Item, ...] | None = None
+
+    def query(self, command: str) -> str:
+        """Replies without their header, whatever ``:COMM:HEAD`` says."""
+        return _HEADER.sub("", super().query(command), count=1)
+
+    def send(self, command: str) -> None:
+        try:
+            super().send(command)
+        except InstrumentError:
+            self._items = None
+            raise
+
+    # ---- PowerAnalyser ----------------------------------------------------------------------
+    def configure(self, wiring: str = "P3W4") -> None:
+        """Remote, no headers, ASCII numbers, wiring, auto ranges."""
+        type(self).wiring.validate(wiring)
+        self._items = None
+        self.send(":COMM:REM ON")
+        self.send(":COMM:HEAD OFF")
+        self.send(":NUM:FORM ASC")
+        self.wiring = wiring
+        self.voltage_auto_range = True
+        self.current_auto_range = True
+
+    def read(self, items: list[tuple[str, str | int]]) -> list[float]:
+        """Numeric items as (function, element), e.g. ``[("U", 1), ("P", "SIGMA")]``.
+
+        NaN where the analyser has no data, inf over range.
+        """
+        wanted = tuple(normalise_item(f, e) for f, e in items)
+        if not 1 <= len(wanted) <= 255:
+            raise ValueError(f"items: 1 ... 255 (function, element) pairs, got {len(wanted)}")
+        try:
+            if wanted != self._items:
+                self._items = None
+                parts = [f":NUM:NORM:NUM {len(wanted)}"]
+                parts += [f":NUM:NORM:ITEM{n} {f},{e}" for n, (f, e) in enumerate(wanted, 1)]
+                self.send(";".join(parts))
+                self._items = wanted
+            return self.query_floats(":NUM:NORM:VAL?", len(wanted))
+        except InstrumentError:
+            self._items = None
+            raise
+
+    def voltage(self, element: int | str = 1) -> float:
+        """U, V rms."""
+        return self.read([("U", element)])[0]
+
+    def current(self, element: int | str = 1) -> float:
+        """I, A rms."""
+        return self.read([("I", element)])[0]
+
+    def power(self, element: int | str = 1) -> float:
+        """P, W."""
+        return self.read([("P", element)])[0]
+
+    # ---- integration ------------------------------------------------------------------------
+    def integration_state(self) -> str:
+        """``RESET``, ``START``, ``STOP``, ``TIMEUP`` or ``ERROR``."""
+        return self.query(":INTEG:STAT?").upper()
+
+    def start_integration(self) -> None:
+        """Manual integration from zero: stop if running, NORM mode, no timer, reset, start."""
+        if self.integration_state() == "START":
+            self.send(":INTEG:STOP")
+        self.send(":INTEG:MODE NORM")
+        self.send(":INTEG:TIM 0,0,0")
+        self.send(":INTEG:RES")
+        self.send(":INTEG:STAR")
+
+    def stop_integration(self) -> None:
+        """Hold the integrated values (no-op unless integrating)."""
+        if self.integration_state() == "START":
+            self.send(":INTEG:STOP")
+
+    def energy_wh(self, element: int | str = "SIGMA") -> float:
+        """WH: integrated active energy, Wh."""
+        return self.read([("WH", element)])[0]
+
+    def integration_time_s(self) -> float:
+        """TIME: integration time elapsed, s."""
+        return self.read([("TIME", 1)])[0]

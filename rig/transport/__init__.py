@@ -1,0 +1,14 @@
+"""How drivers reach instruments: a pyvisa session with a transcript and errors in context."""
+
+from .transcript import RECEIVED, SENT, Transcript, TranscriptEntry
+from .visa import InstrumentLinkError, VisaTransport, scpi_float
+
+__all__ = [
+    "RECEIVED",
+    "SENT",
+    "InstrumentLinkError",
+    "Transcript",
+    "TranscriptEntry",
+    "VisaTransport",
+    "scpi_float",
+]
