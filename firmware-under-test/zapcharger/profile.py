@@ -150,6 +150,15 @@ class Ocpp(_Section):
     heartbeat_s: int = Field(300, gt=0, description="s, heartbeat interval")
     meter_values_s: int = Field(60, gt=0, description="s, MeterValues sample interval")
     energy_scale: float = Field(1.0, gt=0, description="factor on the energy reported in OCPP")
+    call_timeout_s: float = Field(
+        30.0, gt=0, description="s, a CALL without answer is given up (transactions: retried)"
+    )
+    firmware_download_s: float = Field(
+        5.0, ge=0, description="s, UpdateFirmware: download time (LED purple)"
+    )
+    firmware_install_s: float = Field(
+        10.0, ge=0, description="s, UpdateFirmware: install time before the reboot"
+    )
 
 
 class Profile(_Section):

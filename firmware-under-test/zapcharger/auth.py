@@ -1,0 +1,63 @@
+"""Authorisation: local tag list, the cloud's answers, and the user feedback on the LED.
+
+A session may charge once authorised (or when ``auth.required`` is false). An authorisation
+given before plug-in carries over to the next session and ends with that session. The LED shows
+an accepted tag (green flash, 2 s) and a refused one (red flash, 3 s).
+"""
+
+from __future__ import annotations
+
+from zapcharger.profile import Auth
+from zapcharger.timebase import EPS
+
+ACCEPTED_FLASH_S = 2.0
+REFUSED_FLASH_S = 3.0
+
+
+class Authoriser:
+    """Who may charge the current (or next) session."""
+
+    def __init__(self, cfg: Auth):
+        self.required = cfg.required
+        self.tags = {t.upper() for t in cfg.accepted_tags}
+        self.authorised = False
+        self.id_tag: str | None = None
+        self.pending: str | None = None  # tag sent to the cloud (Authorize), no answer yet
+        self.feedback: str | None = None  # "accepted" / "refused" while the LED shows it
+        self.feedback_until = 0.0
+
+    def ok(self) -> bool:
+        """May a session charge now?"""
+        return not self.required or self.authorised
+
+    def known(self, uid: str) -> bool:
+        """Is the tag on the local list (no cloud round trip needed)?"""
+        return uid.upper() in self.tags
+
+    def accept(self, uid: str, now: float, flash: bool = True) -> None:
+        """Authorise with ``uid`` (local list, cloud answer, or remote start)."""
+        self.authorised = True
+        self.id_tag = uid
+        self.pending = None
+        if flash:
+            self.feedback, self.feedback_until = "accepted", now + ACCEPTED_FLASH_S
+
+    def refuse(self, now: float) -> None:
+        """The tag is refused: red flash, authorisation unchanged."""
+        self.pending = None
+        self.feedback, self.feedback_until = "refused", now + REFUSED_FLASH_S
+
+    def expire(self, now: float) -> None:
+        """End the LED feedback when its time is over."""
+        if self.feedback is not None and self.feedback_until <= now + EPS:
+            self.feedback = None
+
+    def clear(self) -> None:
+        """Session over: the next one needs a new authorisation."""
+        self.authorised = False
+        self.id_tag = None
+        self.pending = None
+
+    def deadlines(self) -> list[float]:
+        """End of the LED feedback."""
+        return [self.feedback_until] if self.feedback is not None else []
