@@ -55,7 +55,7 @@ class _Handler(socketserver.StreamRequestHandler):
                     time.sleep(fault.value)
                 if fault.mode == "GARBLE":
                     reply = "".join(chr((ord(c) * 7 + 3) % 94 + 33) for c in reply)
-                self.wfile.write((reply + "\n").encode("latin-1"))
+                self.wfile.write((reply + "\n").encode("latin-1", "replace"))
                 self.wfile.flush()
         except OSError:
             return

@@ -279,3 +279,18 @@ def test_many_clients(bench):
     finally:
         for s in socks:
             s.close()
+
+
+def test_charger_set_with_a_firmware_that_does_not_load_changes_nothing(links, bench):
+    ctrl, ev = links["ctrl"], links["ev"]
+    firmware = bench.bench.firmware
+    ctrl.write('BENCH:CHAR:SET "firmware_entry=no_such_module:Firmware"')
+    code, message = ctrl.error()
+    assert code == -224 and "no_such_module" in message
+    ctrl.write('BENCH:CHAR:VAL "firmware_entry=rig:NoSuchClass"')
+    assert ctrl.errors() == [-224]
+    assert json.loads(ctrl.query("BENCH:CHAR:OVER?")) == {"firmware_entry": STUB_ENTRY}
+    assert bench.bench.firmware is firmware
+    links["ac1"].write("VOLT 230;OUTP ON")
+    ev.write("SOUR:CP:STAT B")
+    assert ev.query("MEAS:CP:STAT?") == "B2"  # the charger still runs behind its HAL

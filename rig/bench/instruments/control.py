@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from zapcharger.profile import ProfileError, load_profile, parse_override
 
+from rig.bench.bench import BenchError, load_firmware_class
 from rig.bench.scpi import Call, ScpiError
 
 from .base import EmulatedInstrument
@@ -120,11 +121,25 @@ class BenchControl(EmulatedInstrument):
             except ProfileError as exc:
                 raise ScpiError(-224, str(exc)) from None
             overrides[key] = value
+        self._check(overrides)
         self.host.apply_profile(overrides)
 
     @EmulatedInstrument.command("BENCH:CHARger:RESet")
     def _charger_reset(self, call: Call) -> None:
+        self._check({})
         self.host.apply_profile({})
+
+    def _check(self, overrides: dict) -> None:
+        """-224 unless the profile is valid and its firmware loads; the charger is untouched.
+
+        Loading a firmware that cannot be imported would leave the bench half-reloaded (a new
+        HAL, the old firmware), so the entry is imported before anything is applied.
+        """
+        try:
+            profile = load_profile(self.host.profile_path, overrides)
+            load_firmware_class(profile.firmware_entry)
+        except (ProfileError, BenchError) as exc:
+            raise ScpiError(-224, str(exc)) from None
 
     @EmulatedInstrument.command("BENCH:CHARger:OVERrides?")
     def _charger_overrides_q(self, call: Call) -> str:
@@ -140,8 +155,9 @@ class BenchControl(EmulatedInstrument):
         """Check overrides without applying them (the fixtures ask before a run starts)."""
         items = [call.string(i) for i in range(len(call.params))]
         try:
-            load_profile(self.host.profile_path, overrides=items)
-        except ProfileError as exc:
+            profile = load_profile(self.host.profile_path, overrides=items)
+            load_firmware_class(profile.firmware_entry)
+        except (ProfileError, BenchError) as exc:
             raise ScpiError(-224, str(exc)) from None
 
     # ---- safety and inventory ---------------------------------------------------------------
