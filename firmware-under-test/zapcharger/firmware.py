@@ -239,6 +239,7 @@ class Firmware:
             return
         if self._mode == OFF:
             self._power_up(now)
+        self._advance(0.0)  # a step input crosses an unfiltered threshold at this instant
         self._flash.energy_acc_wh = self._meter.accumulate(
             self._flash.energy_acc_wh, self.hal.meter_e_wh
         )
@@ -362,6 +363,8 @@ class Firmware:
 
     # ---- periodic, outputs, reports -------------------------------------------------------
     def _periodic(self, now: float) -> None:
+        if self._mode == READY and self._ctrl.transitional():
+            return  # stays due: sent at this same instant once the CP has been read back
         if due(self._can_next, now):
             while due(self._can_next, now):
                 self._can_next += self.profile.can.status_period_s
@@ -394,6 +397,8 @@ class Firmware:
 
     def _led(self) -> tuple[str, str]:
         ctrl, auth = self._ctrl, self._auth
+        if self._mode == READY and ctrl.transitional():
+            return (self.hal.led_colour, self.hal.led_pattern)  # hold until the CP is read
         waiting = (
             ctrl.cp in PLUGGED
             and not ctrl.pwm
@@ -414,6 +419,8 @@ class Firmware:
         )
 
     def _report(self) -> None:
+        if self._mode == READY and self._ctrl.transitional():
+            return  # the CP has not been read back yet: nothing to report
         state = self.state()
         if state != self._last_state:
             self._last_state = state

@@ -48,7 +48,7 @@ class Channel:
         thr = self.threshold
         if not self.above:
             t_up = reach_time(self.value, target, thr, tau) if target > thr else None
-            if self.value >= thr:
+            if self.value > thr:
                 t_up = 0.0
             if t_up is not None and t_up <= dt + EPS:
                 self.above = True
@@ -95,8 +95,8 @@ class RcdSupervisor:
         return (self.dc, self.ac)
 
     def advance(self, t0: float, dt: float, dc_ma: float, ac_ma: float, blank: bool) -> None:
-        """Filter the sensor over an interval; frozen while the test winding blanks it."""
-        if blank or dt <= 0.0:
+        """Filter the sensor over ``dt`` (0 allowed); frozen while the test winding blanks it."""
+        if blank:
             return
         self.dc.advance(t0, dt, abs(dc_ma), self.tau)
         self.ac.advance(t0, dt, abs(ac_ma), self.tau)

@@ -107,6 +107,10 @@ class ChargeController:
             return "E"
         return "F"
 
+    def transitional(self) -> bool:
+        """The generator just went positive and the CP has not been read back yet."""
+        return self.cp == "F" and self.available
+
     def ventilation_error(self) -> bool:
         """The vehicle asks for state D and the station cannot ventilate."""
         return self.cp == "D" and not self.p.ventilation.allow_state_d
