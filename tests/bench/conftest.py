@@ -1,9 +1,10 @@
 """Fixtures for the emulated bench's own tests: a running bench, raw-socket and VISA links.
 
-The instrument tests run against :class:`StubFirmware`, a tiny deterministic stand-in for the
-charger: they test the instruments and the model, so they must not depend on the charger's
-timing, soft start or boot time. Tests of the charger's own links (console, CAN) use the real
-firmware once it exists (see ``real_firmware_available``).
+The ``bench`` fixture runs the real charger firmware (``zapcharger:Firmware``, the default of
+the profile) when it can be imported. Tests marked ``stub_firmware`` run against
+:class:`StubFirmware` instead, a tiny deterministic stand-in: they check instrument readings
+that need a charger doing something (PWM, a closed contactor, a load drawing current, output
+events in the trace) and must not depend on the real charger's boot time, timing or soft start.
 """
 
 from __future__ import annotations
@@ -184,12 +185,17 @@ class Link:
                 pass
 
 
-def reset_bench(host: BenchHost, overrides: dict | None = None) -> None:
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "stub_firmware: run against the deterministic stand-in charger firmware")
+
+
+def reset_bench(host: BenchHost, overrides: dict) -> None:
     """Return a shared bench to its start-up state without restarting its threads."""
     bench = host.bench
     with bench.lock:
-        if host.overrides != (overrides or {"firmware_entry": STUB_ENTRY}):
-            host.apply_profile(overrides or {"firmware_entry": STUB_ENTRY})
+        if host.overrides != overrides:
+            host.apply_profile(overrides)
         for server in host.servers.values():
             server.fault.mode, server.fault.value = "NONE", 0.0
         for src in bench.sources.values():
@@ -209,10 +215,25 @@ def reset_bench(host: BenchHost, overrides: dict | None = None) -> None:
         bench.trace.clear()
 
 
+STUB_OVERRIDES = {"firmware_entry": STUB_ENTRY}
+
+
 @pytest.fixture(scope="session")
 def stub_host() -> Iterator[BenchHost]:
-    """One virtual-clock bench with the stand-in firmware, shared by the instrument tests."""
-    host = BenchHost(overrides={"firmware_entry": STUB_ENTRY}).start()
+    """One virtual-clock bench with the stand-in firmware, shared by the tests that need it."""
+    host = BenchHost(overrides=STUB_OVERRIDES).start()
+    try:
+        yield host
+    finally:
+        host.stop()
+
+
+@pytest.fixture(scope="session")
+def real_host() -> Iterator[BenchHost]:
+    """One virtual-clock bench with the real charger firmware (skips the test if none yet)."""
+    if not real_firmware_available():
+        pytest.skip("zapcharger.Firmware cannot be imported yet")
+    host = BenchHost().start()
     try:
         yield host
     finally:
@@ -220,11 +241,16 @@ def stub_host() -> Iterator[BenchHost]:
 
 
 @pytest.fixture
-def bench(stub_host: BenchHost) -> Iterator[BenchHost]:
-    """The shared stub bench, reset to its start-up state for this test."""
-    reset_bench(stub_host)
-    yield stub_host
-    reset_bench(stub_host)
+def bench(request: pytest.FixtureRequest) -> Iterator[BenchHost]:
+    """A shared bench reset to its start-up state: the real firmware unless the test is
+    marked ``stub_firmware`` (or the real firmware cannot be imported yet)."""
+    if request.node.get_closest_marker("stub_firmware") or not real_firmware_available():
+        host, overrides = request.getfixturevalue("stub_host"), STUB_OVERRIDES
+    else:
+        host, overrides = request.getfixturevalue("real_host"), {}
+    reset_bench(host, overrides)
+    yield host
+    reset_bench(host, overrides)
 
 
 @pytest.fixture

@@ -79,6 +79,7 @@ def test_ac6801b_output_and_measurements(links):
     assert ac1.errors() == []
 
 
+@pytest.mark.stub_firmware
 def test_ac6801b_measures_the_vehicle_load(links):
     ac1, ev = links["ac1"], links["ev"]
     ac1.write("VOLT 230;OUTP ON")
@@ -147,6 +148,7 @@ def test_asterion_errors(links, command, code):
     assert ac3.errors() == [code]
 
 
+@pytest.mark.stub_firmware
 def test_asterion_three_phase_current_follows_the_load(links):
     ac3, ev = links["ac3"], links["ev"]
     ac3.write("INST:COUP ALL;:VOLT:AC 230;:OUTP ON")

@@ -13,8 +13,7 @@ import can
 import pytest
 import serial
 
-from rig.bench.host import BenchHost
-from tests.bench.conftest import STUB_CAN_ID, Link, real_firmware_available
+from tests.bench.conftest import STUB_CAN_ID, real_firmware_available
 
 
 @pytest.fixture
@@ -56,7 +55,10 @@ def reply_lines(port: serial.Serial, limit: int = 20) -> list[str]:
 
 # ---- with the stand-in firmware ------------------------------------------------------------
 
+stub = pytest.mark.stub_firmware
 
+
+@stub
 def test_console_round_trip(bench, console):
     console.write(b"version\n")
     assert console.readline() == b"stub-firmware 0.0\r\n"
@@ -68,6 +70,7 @@ def test_console_round_trip(bench, console):
     assert bench.bench.firmware.console_lines[-3:] == ["version", "version", "bogus"]
 
 
+@stub
 def test_can_status_frames_follow_virtual_time(links, bus):
     ctrl = links["ctrl"]
     links["ac1"].write("VOLT 230;OUTP ON")
@@ -83,6 +86,7 @@ def test_can_status_frames_follow_virtual_time(links, bus):
     assert [bytes(f.data) for f in drain(bus)] == [b"C\x01"]
 
 
+@stub
 def test_can_frames_reach_the_firmware(bench, bus):
     received = threading.Event()
     bench.bench.listeners.append(
@@ -91,6 +95,7 @@ def test_can_frames_reach_the_firmware(bench, bus):
     assert received.wait(2.0)
 
 
+@stub
 def test_no_frames_without_supply(links, bus):
     drain(bus)
     links["ctrl"].write("BENCH:TIME:ADV 5")
@@ -102,47 +107,27 @@ def test_no_frames_without_supply(links, bus):
 real = pytest.mark.skipif(not real_firmware_available(), reason="zapcharger.Firmware not ready")
 
 
-@pytest.fixture(scope="module")
-def real_host() -> Iterator[BenchHost]:
-    host = BenchHost().start()
-    try:
-        yield host
-    finally:
-        host.stop()
+@real
+def test_real_firmware_console_version(links, console):
+    links["ac1"].write("VOLT 230;OUTP ON")
+    console.reset_input_buffer()
+    console.write(b"version\n")
+    lines = reply_lines(console)
+    assert len(lines) == 2 and lines[1] == "OK", lines
+    assert lines[0].strip()
+    console.write(b"no-such-command\n")
+    assert reply_lines(console)[-1].startswith("ERR")
 
 
 @real
-def test_real_firmware_console_version(real_host):
-    ac1 = Link(real_host.addresses()["ac1"])
-    port = serial.Serial(real_host.addresses()["console"], 115200, timeout=1)
-    try:
-        ac1.write("VOLT 230;OUTP ON")
-        port.reset_input_buffer()
-        port.write(b"version\n")
-        lines = reply_lines(port)
-        assert len(lines) == 2 and lines[1] == "OK", lines
-        assert lines[0].strip()
-        port.write(b"no-such-command\n")
-        assert reply_lines(port)[-1].startswith("ERR")
-    finally:
-        port.close()
-        ac1.close()
-
-
-@real
-def test_real_firmware_can_status_frames(real_host):
-    ac1, ctrl = Link(real_host.addresses()["ac1"]), Link(real_host.addresses()["ctrl"])
-    bus = can.Bus(interface="virtual", channel=real_host.addresses()["can_channel"])
-    try:
-        ac1.write("VOLT 230;OUTP ON")
-        drain(bus)
-        t0 = float(ctrl.query("BENCH:TIME?"))
-        ctrl.write("BENCH:TIME:ADV 5")
-        frames = drain(bus)
-        status = [f for f in frames if f.arbitration_id & 0xFF0 == 0x100]
-        assert len(status) >= 4, frames
-        assert all(t0 < f.timestamp <= t0 + 5 + 1e-9 for f in status)
-    finally:
-        bus.shutdown()
-        ac1.close()
-        ctrl.close()
+def test_real_firmware_can_status_frames(links, bus):
+    ctrl = links["ctrl"]
+    links["ac1"].write("VOLT 230;OUTP ON")
+    drain(bus)
+    t0 = float(ctrl.query("BENCH:TIME?"))
+    ctrl.write("BENCH:TIME:ADV 5")
+    frames = drain(bus)
+    status = [f for f in frames if f.arbitration_id & 0xFF0 == 0x100]
+    assert len(status) >= 4, frames
+    assert all(t0 < f.timestamp <= t0 + 5 + 1e-9 for f in status)
+    assert not any(f.is_extended_id for f in status)

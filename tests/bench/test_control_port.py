@@ -64,6 +64,7 @@ def test_time_does_not_move_by_itself_in_virtual_mode(links):
     assert ctrl.query("BENCH:TIME?") == t0
 
 
+@pytest.mark.stub_firmware
 def test_supply_cut(links):
     ctrl, ac1 = links["ctrl"], links["ac1"]
     ac1.write("VOLT 230;OUTP ON")
@@ -202,6 +203,7 @@ def test_unknown_instrument_message_lists_the_instruments(links):
         'ctrl)"')
 
 
+@pytest.mark.stub_firmware
 def test_charger_set_unknown_key(links, bench):
     ctrl = links["ctrl"]
     ctrl.write('BENCH:CHAR:SET "timing.no_such_key=1"')
@@ -221,6 +223,7 @@ def test_charger_set_bad_value_and_syntax(links):
     assert code == -224 and "KEY=VALUE" in message
 
 
+@pytest.mark.stub_firmware
 def test_charger_set_and_validate(links, bench):
     ctrl = links["ctrl"]
     firmware = bench.bench.firmware
@@ -281,6 +284,7 @@ def test_many_clients(bench):
             s.close()
 
 
+@pytest.mark.stub_firmware
 def test_charger_set_with_a_firmware_that_does_not_load_changes_nothing(links, bench):
     ctrl, ev = links["ctrl"], links["ev"]
     firmware = bench.bench.firmware

@@ -38,6 +38,7 @@ def test_identity_exact_bytes(links):
     assert ev.read_raw() == b'0,"No error"\n'
 
 
+@pytest.mark.stub_firmware
 def test_state_commands_and_what_the_vehicle_sees(links):
     ev = links["ev"]
     assert ev.query("MEAS:CP:STAT?") == "E"  # charger unpowered: CP at 0 V
@@ -59,6 +60,7 @@ def test_state_commands_and_what_the_vehicle_sees(links):
     assert ev.errors() == []
 
 
+@pytest.mark.stub_firmware
 def test_resistance(links):
     ev = links["ev"]
     links["ac1"].write("VOLT 230;OUTP ON")
@@ -76,6 +78,7 @@ def test_resistance(links):
     assert ev.errors() == [-222, -222, -104]
 
 
+@pytest.mark.stub_firmware
 @pytest.mark.parametrize(
     ("fault", "seen"),
     [("CP_PE_SHORT", "E"), ("CP_OPEN", "A1"), ("PE_OPEN", "A1"), ("DIODE_SHORT", "C2"),
@@ -114,9 +117,11 @@ def test_pp(links, bench):
     assert bench.bench.hal.pp_ohm is None
     ev.write("SOUR:PP:RES -5")
     assert ev.errors() == [-222]
-    assert kinds_values(trace(ev)) == [("PP", "220"), ("PP", "1500"), ("PP", "NONE")]
+    assert [e for e in kinds_values(trace(ev)) if e[0] == "PP"] == [
+        ("PP", "220"), ("PP", "1500"), ("PP", "NONE")]
 
 
+@pytest.mark.stub_firmware
 def test_load_per_phase_follows_the_lag(links):
     ev, ctrl = links["ev"], links["ctrl"]
     links["ac3"].write("INST:COUP ALL;:VOLT:AC 230;:OUTP ON")
@@ -139,6 +144,7 @@ def test_load_per_phase_follows_the_lag(links):
     assert ev.query("MEAS:LOAD:CURR1?") == "0.00000E+00"
 
 
+@pytest.mark.stub_firmware
 def test_load_is_limited_by_the_advertised_current(links):
     ev, ctrl = links["ev"], links["ctrl"]
     links["ac1"].write("VOLT 230;OUTP ON")
@@ -160,6 +166,7 @@ def test_errors(links, command, code):
     assert ev.errors() == [code]
 
 
+@pytest.mark.stub_firmware
 def test_trace_state_for_every_command_and_outputs_on_change(links):
     ev, ctrl = links["ev"], links["ctrl"]
     t0 = now(links)
@@ -194,6 +201,7 @@ def test_trace_state_for_every_command_and_outputs_on_change(links):
     assert ev.query("TRAC:EVEN:DATA?;:TRAC:EVEN:COUN?") == "NONE;0"
 
 
+@pytest.mark.stub_firmware
 def test_trace_resistance_fault_and_load_events(links):
     ev = links["ev"]
     ev.write("SOUR:CP:RES 1.3KOHM;:SOUR:CP:RES OPEN;:SOUR:CP:FAUL DIODE_SHORT")

@@ -98,6 +98,6 @@ def test_ev_emulator_and_control(visa):
     ctrl.write("BENCH:TIME:ADV 2")
     assert ctrl.query_ascii_values("BENCH:TIME?") == [pytest.approx(t0 + 2)]
     assert ev.query("SOUR:CP:STAT?") == "B"
-    assert ev.query("TRAC:EVEN:DATA?") == f"{t0:.6f},STATE,B"
+    assert ev.query('TRAC:EVEN:LAST? "STATE"') == f"{t0:.6f},STATE,B"
     # the EV emulator's "not a number" passes through query_ascii_values unmapped
     assert ev.query_ascii_values("MEAS:CP:FREQ?") == [9.91e37]

@@ -74,6 +74,7 @@ def test_default_items_and_values_with_no_supply(pa):
     assert reply == ",".join(["0.0000E+00"] * 11 + ["NAN"] * 4)
 
 
+@pytest.mark.stub_firmware
 def test_choose_items_and_read(links, pa):
     charge(links, (16.0, 0.0, 0.0))
     advance(links, 1)
@@ -90,6 +91,7 @@ def test_choose_items_and_read(links, pa):
     assert pa.errors(ERR) == []
 
 
+@pytest.mark.stub_firmware
 def test_power_factor_and_sigma(links, pa):
     charge(links, (10.0, 12.0, 14.0), source="ac3")
     links["ev"].write("SOUR:LOAD:PFAC 0.8")
@@ -105,6 +107,7 @@ def test_power_factor_and_sigma(links, pa):
     assert phi == pytest.approx(math.degrees(math.acos(0.8)), rel=1e-4)
 
 
+@pytest.mark.stub_firmware
 def test_over_range_reads_inf(links, pa):
     charge(links, (16.0, 0.0, 0.0))
     advance(links, 1)
@@ -121,6 +124,7 @@ def test_over_range_reads_inf(links, pa):
     assert pa.errors(ERR) == [-224, -224]
 
 
+@pytest.mark.stub_firmware
 def test_peak_hold(links, pa):
     charge(links, (16.0, 0.0, 0.0))
     advance(links, 1)
@@ -212,6 +216,7 @@ def test_integration_state_machine(links, pa):
     assert pa.errors(ERR) == []
 
 
+@pytest.mark.stub_firmware
 def test_integration_timer_times_up(links, pa):
     charge(links, (16.0, 0.0, 0.0))
     advance(links, 1)
@@ -235,6 +240,7 @@ def test_integration_timer_times_up(links, pa):
     assert values(pa) == [0.0, 0.0]
 
 
+@pytest.mark.stub_firmware
 def test_energy_against_the_model(links, pa):
     """16 A at 230 V on L1 for 3600 s of virtual time is 3680 Wh (+/- 0.1 %)."""
     charge(links, (16.0, 0.0, 0.0), lag="0.5")
@@ -256,6 +262,7 @@ def test_energy_against_the_model(links, pa):
     assert values(pa)[0] == wh
 
 
+@pytest.mark.stub_firmware
 def test_energy_follows_the_load_lag(links, pa):
     """Integration from the moment the load switches on includes the first-order lag."""
     pa.write(":NUM:NORM:NUM 1;:NUM:NORM:ITEM1 WH,1;:INTEG:STAR")
