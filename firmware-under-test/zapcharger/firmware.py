@@ -63,6 +63,8 @@ class Firmware:
         self._seen = Seen(pwm=False, generator_positive=False, winding=False)
         self._counters = {"can_sent": 0, "can_ignored": 0, "inputs_ignored": 0, "boots": 0}
         self._hk_next = HOUSEKEEPING_S
+        self._positive = False
+        self._positive_at: float | None = None
         self._reset_ram(0.0)
         self.tick(0.0)
 
@@ -248,8 +250,8 @@ class Firmware:
             self._evaluate(now)
             if self._signature() == before:
                 break
-        self._periodic(now)
         self._write_outputs()
+        self._periodic(now)
         self._report()
         if self._mode in (READY, UPDATE):
             self._app.tick(now)
@@ -363,7 +365,7 @@ class Firmware:
 
     # ---- periodic, outputs, reports -------------------------------------------------------
     def _periodic(self, now: float) -> None:
-        if self._mode == READY and self._ctrl.transitional():
+        if self._held():
             return  # stays due: sent at this same instant once the CP has been read back
         if due(self._can_next, now):
             while due(self._can_next, now):
@@ -372,6 +374,20 @@ class Firmware:
             r = self.readings()
             node = self.profile.can.node_id
             self._can(canbus.METER + node, canbus.encode_meter(self.register_wh(), r.i[0], r.v[0]))
+
+    def _held(self) -> bool:
+        """The generator went positive at this very instant and the CP was not read back yet.
+
+        LED, state reports and CAN frames wait for the host's zero-time refresh instead of
+        showing a state that lasts no time at all (a host that does not refresh gets them at
+        the next deadline).
+        """
+        return (
+            self._mode == READY
+            and self._ctrl.transitional()
+            and self._positive_at is not None
+            and abs(self._now - self._positive_at) <= EPS
+        )
 
     def _write_outputs(self) -> None:
         hal, pilot = self.hal, self.profile.pilot
@@ -390,6 +406,10 @@ class Firmware:
             hal.cp_mode, hal.cp_static_v = "static", pilot.high_v
         if hal.cp_mode == "static":
             hal.cp_duty_pct = 100.0
+        positive = hal.cp_mode == "pwm" or hal.cp_static_v > 0.0
+        if positive and not self._positive:
+            self._positive_at = self._now
+        self._positive = positive
         hal.contactor = ready and ctrl.contactor
         hal.lock = ready and ctrl.lock
         hal.rcd_test_winding = ready and ctrl.winding
@@ -397,7 +417,7 @@ class Firmware:
 
     def _led(self) -> tuple[str, str]:
         ctrl, auth = self._ctrl, self._auth
-        if self._mode == READY and ctrl.transitional():
+        if self._held():
             return (self.hal.led_colour, self.hal.led_pattern)  # hold until the CP is read
         waiting = (
             ctrl.cp in PLUGGED
@@ -419,7 +439,7 @@ class Firmware:
         )
 
     def _report(self) -> None:
-        if self._mode == READY and self._ctrl.transitional():
+        if self._held():
             return  # the CP has not been read back yet: nothing to report
         state = self.state()
         if state != self._last_state:
