@@ -263,7 +263,12 @@ class ScpiInstrument(SCPIMixin, PymeasureInstrument, protocols.Instrument):
     def send(self, command: str) -> None:
         """Write a configuration command, then raise if the instrument refused it."""
         self.write(command)
-        self.raise_errors(command)
+        try:
+            self.raise_errors(command)
+        except (InstrumentTimeout, InstrumentLinkError) as exc:
+            # name the setting that was being made, not just the error query after it
+            detail = f"{exc.detail} (checking the error queue after it)"
+            raise type(exc)(exc.instrument, exc.address, command, detail) from exc
 
     def check(self) -> None:
         """Raise if the last command written was refused (after pymeasure property sets)."""
@@ -381,7 +386,8 @@ class ScpiInstrument(SCPIMixin, PymeasureInstrument, protocols.Instrument):
     def shutdown(self) -> None:
         """pymeasure's name for the safe state."""
         self.make_safe()
-        super().shutdown()
+        # not super(): a pymeasure model class (Keithley) would ramp and send its own commands
+        PymeasureInstrument.shutdown(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} at {self.resource}>"

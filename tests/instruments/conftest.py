@@ -72,6 +72,23 @@ def advance(bench_do: Callable[[str], None]) -> Callable[[float], None]:
 
 
 @pytest.fixture
+def wait_for(advance: Callable[[float], None]) -> Callable[..., Any]:
+    """``wait_for(predicate, within_s, step_s=0.5)``: advance virtual time until ``predicate()``
+    is truthy (returns it) or fail. For the few tests that need the charger to react: how long
+    it takes (boot, self-test) is the firmware's business, not the driver's."""
+
+    def wait(predicate: Callable[[], Any], within_s: float, step_s: float = 0.5) -> Any:
+        waited = 0.0
+        while not (value := predicate()):
+            assert waited < within_s, f"not within {within_s} s of bench time"
+            advance(step_s)
+            waited += step_s
+        return value
+
+    return wait
+
+
+@pytest.fixture
 def transcript() -> Transcript:
     return Transcript()
 

@@ -87,6 +87,12 @@ def test_2450_make_safe(smu, transcript, checked):
         "> SYST:ERR?", f"< {OK}", *checked("OUTPUT OFF"), *checked(":SOUR:CURR:LEV 0"),
     ]
     assert not smu.is_on()
+    smu.apply(0.03)
+    mark = transcript.mark()
+    smu.shutdown()  # pymeasure's name: our safe state, not pymeasure's ramp-down commands
+    assert transcript.lines(mark) == [
+        "> SYST:ERR?", f"< {OK}", *checked("OUTPUT OFF"), *checked(":SOUR:CURR:LEV 0"),
+    ]
 
 
 @pytest.mark.parametrize(

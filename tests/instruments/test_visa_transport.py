@@ -134,7 +134,9 @@ def test_unreachable_address_fails_fast_with_a_clear_message():
     assert info.value.address == "TCPIP0::127.0.0.1::1::SOCKET"
 
 
-def test_timeout_names_instrument_address_and_command(bench, driver, transcript, bench_do, advance):
+def test_timeout_names_instrument_address_and_command(
+    bench, driver, transcript, bench_do, advance
+):
     ev = driver("EVE-1", timeout_s=0.5)
     assert ev.time() >= 0
     bench_do("BENCH:FAULT:LINK ev,DELAY,3")
@@ -157,6 +159,21 @@ def test_timeout_names_instrument_address_and_command(bench, driver, transcript,
     lines = transcript.lines(mark)
     assert lines[0] == "> SYST:TIME?" and float(lines[1][2:]) == now
     assert lines[2:] == ["> *IDN?", "< evse-rig,EVE-1 EV emulator,EVE1-0042,1.0.0"]
+
+
+def test_timeout_of_the_error_check_names_the_setting(bench, driver, bench_do):
+    ev = driver("EVE-1", timeout_s=0.5)
+    bench_do("BENCH:FAULT:LINK ev,DELAY,3")
+    try:
+        with pytest.raises(InstrumentTimeout) as info:
+            ev.load_off()
+    finally:
+        bench_do("BENCH:FAULT:LINK ev,NONE")
+    assert info.value.command == "OUTP:LOAD OFF"
+    assert str(info.value) == (
+        f"ev at {bench['ev']}: 'OUTP:LOAD OFF': no reply within 0.5 s "
+        "(checking the error queue after it)"
+    )
 
 
 def test_dropped_link_is_an_instrument_error_and_the_session_recovers(driver, bench_do):

@@ -105,15 +105,18 @@ def test_measure_pilot_in_one_message(ev, transcript):
     assert pilot.high_v == float(replies[2])
 
 
-def test_pilot_with_the_charger_powered(ev, driver, advance):
+def test_pilot_with_the_charger_powered(ev, driver, wait_for):
     ac = driver("ASTERION")
     ac.configure(230)
     ac.output_on()
     ev.set_cable(220)
-    advance(3)
     ev.set_state("B")
-    advance(3)
-    pilot = ev.measure_pilot()
+
+    def pwm() -> PilotMeasurement | None:
+        pilot = ev.measure_pilot()
+        return pilot if math.isfinite(pilot.frequency_hz) else None
+
+    pilot = wait_for(pwm, 600)
     assert pilot.frequency_hz == pytest.approx(1000, rel=0.01)
     assert 5 < pilot.duty_pct < 97
     assert pilot.high_v == pytest.approx(9, abs=1)
