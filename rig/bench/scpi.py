@@ -379,6 +379,8 @@ class ScpiDevice:
 
     # -- error queue --
     def push_error(self, code: int, detail: str = "") -> None:
+        if code == 0:  # "No error" is what an empty queue reads, never an entry
+            return
         text = STANDARD_ERRORS.get(code, "Device-specific error")
         if detail:
             text = f"{text}; {detail}"
@@ -563,5 +565,7 @@ def fmt_e(value: float, digits: int = 5, plus: bool = False) -> str:
         return "NAN"
     if math.isinf(value):
         return "9.9E+37" if value > 0 else "-9.9E+37"
+    if value == 0:
+        value = 0.0  # "-0" from the parser is zero, not "+-0.00000E+00"
     text = f"{value:.{digits}E}"
     return f"+{text}" if plus and value >= 0 else text

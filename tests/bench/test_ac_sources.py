@@ -33,6 +33,8 @@ def test_ac6801b_settings_and_replies(links):
     assert ac1.query("CURR?;CURR:PROT:STAT?") == "+4.00000E+01;1"
     ac1.write("VOLT MAX")
     assert ac1.query("VOLT?") == "+3.10000E+02"
+    ac1.write("VOLT -0")
+    assert ac1.query("VOLT?") == "+0.00000E+00"
     ac1.write("*RST")
     assert ac1.query("CURR:PROT:STAT?;VOLT?") == "0;+0.00000E+00"
     assert ac1.errors() == []

@@ -124,7 +124,9 @@ def test_link_fault_delay(links, bench):
     ctrl.write('BENCH:FAUL:LINK "ev",DEL,0.05')
     assert ctrl.query('BENCH:FAUL:LINK? "ev"') == "DELAY,0.05"
     assert bench.servers["ev"].fault.value == 0.05
+    start = time.monotonic()
     assert ev.query("*IDN?") == "evse-rig,EVE-1 EV emulator,EVE1-0042,1.0.0"  # late, intact
+    assert time.monotonic() - start >= 0.05
     ctrl.write('BENCH:FAUL:LINK "ev",NONE')
     assert ctrl.query('BENCH:FAUL:LINK? "ev"') == "NONE,0"
 
@@ -179,7 +181,15 @@ def test_reboot_resets_settings_and_drops_the_link(links, bench):
 def test_injected_error(links):
     ctrl = links["ctrl"]
     ctrl.write('BENCH:FAUL:ERR "ac3",-310')
-    assert links["ac3"].query("SYST:ERR?") == '-310,"System error; injected by the bench"'
+    ctrl.write('BENCH:FAUL:ERR "ac3",0')  # no error: nothing to queue
+    ctrl.write('BENCH:FAUL:ERR "ac3",123')
+    ac3 = links["ac3"]
+    assert ac3.query("SYST:ERR?") == '-310,"System error; injected by the bench"'
+    assert ac3.query("SYST:ERR?") == '123,"Device-specific error; injected by the bench"'
+    assert ac3.query("SYST:ERR?") == '0,"No error"'
+    assert ac3.query("*ESR?") == str(0x08)
+    ctrl.write('BENCH:FAUL:ERR "ac3",-1000')
+    assert ctrl.errors() == [-222]
 
 
 @pytest.mark.parametrize(

@@ -577,3 +577,11 @@ def test_fmt_e():
     assert fmt_e(math.nan) == "NAN"
     assert fmt_e(math.inf) == "9.9E+37"
     assert fmt_e(-math.inf) == "-9.9E+37"
+    assert fmt_e(-0.0, 5, plus=True) == "+0.00000E+00"
+    assert fmt_e(-0.0, 4) == "0.0000E+00"
+
+
+def test_no_error_is_never_queued(dev):
+    dev.push_error(0, "nothing")
+    assert dev.process("SYST:ERR?") == '0,"No error"'
+    assert dev.process("*ESR?") == "0"
