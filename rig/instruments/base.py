@@ -54,7 +54,7 @@ def check_range(name: str, value: Any, unit: str, low: float, high: float) -> fl
     return number
 
 
-def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
+def check_choice(name: str, value: Any, choices: Sequence[Any], unit: str = "") -> Any:
     """The canonical member of ``choices`` equal to ``value`` (strings ignore case)."""
     for choice in choices:
         if isinstance(choice, str) and isinstance(value, str):
@@ -65,8 +65,9 @@ def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
                 return choice
         elif choice == value and type(choice) is type(value):
             return choice
-    listed = ", ".join(str(c) for c in choices)
-    raise ValueError(f"{name} = {value!r}: one of {listed} is expected")
+    listed = ", ".join(f"{c:g}" if _is_number(c) else str(c) for c in choices)
+    shown = f"{value!r} {unit}".rstrip()
+    raise ValueError(f"{name} = {shown}: one of {listed} {unit} is expected".replace("  ", " "))
 
 
 class Quantity(property):
@@ -115,10 +116,10 @@ class Quantity(property):
                 raise ValueError(f"{self.name} = {value!r}: True or False is expected")
             return self.values[bool(value)]  # type: ignore[index]
         if isinstance(self.values, Mapping):
-            key = check_choice(self.name, value, list(self.values))
+            key = check_choice(self.name, value, list(self.values), self.unit)
             return self.values[key]
         if self.values is not None:
-            return check_choice(self.name, value, self.values)
+            return check_choice(self.name, value, self.values, self.unit)
         if self.range is not None:
             return check_range(self.name, value, self.unit, *self.range)
         return value

@@ -93,7 +93,7 @@ def test_settings_validated(pa, transcript):
         pa.configure("P2W2")
     with pytest.raises(ValueError, match=r"rate = 0.3"):
         pa.rate = 0.3
-    with pytest.raises(ValueError, match=r"current_range = 3"):
+    with pytest.raises(ValueError, match=r"current_range = 3 A: one of 0.5, 1, 2, 5, 10, 20, 40 A"):
         pa.current_range = 3
     assert transcript.lines(mark) == []
 
