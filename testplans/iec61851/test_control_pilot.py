@@ -20,7 +20,7 @@ def test_positive_level_in_state_a(charger, ev, rig, record):
 def test_pwm_levels_frequency_and_edges(charger, ev, trace, rig, record):
     """Vehicle connected (B2): negative level, frequency and edge times of the PWM."""
     t_b = charger.connect()
-    if trace.wait_for("PWM", after=t_b, timeout=5.0) is None:
+    if trace.wait_pwm(after=t_b, timeout=5.0) is None:
         pytest.fail("precondition: no PWM within 5 s of state B")  # -> ERROR, not FAIL
     pilot = ev.measure_pilot()
     record("CP-02", pilot.low_v, "V", uncertainty=rig.uncertainty("ev", "voltage", pilot.low_v))

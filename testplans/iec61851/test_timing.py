@@ -12,7 +12,7 @@ from testplans.iec61851.plan import budget
 def test_contactor_closes_after_vehicle_requests_charge(charger, ev, trace, rig, record):
     """B2 -> C2: the contactor closes (sequence 4)."""
     t_b = charger.connect()
-    if trace.wait_for("PWM", after=t_b, timeout=5.0) is None:
+    if trace.wait_pwm(after=t_b, timeout=5.0) is None:
         pytest.fail("precondition: no PWM within 5 s of state B")
     t_c = ev.set_state("C")
     closed = trace.wait_for("CONTACTOR", 1, after=t_c, timeout=budget("TM-01"))
