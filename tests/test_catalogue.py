@@ -52,7 +52,10 @@ def test_ambiguous_limit_lookup_names_the_choices():
         cat.limit("XX-99")
 
 
-HEAD = "plan: p\ngroups: {CP: {title: t, clause: c}}\nrequirements:\n  CP-01:\n    title: t\n    clause: c\n"
+HEAD = (
+    "plan: p\ngroups: {CP: {title: t, clause: c}}\nrequirements:\n"
+    "  CP-01:\n    title: t\n    clause: c\n"
+)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,6 @@ from zapcharger.profile import Profile
 
 from rig.bench.model import (
     EV_STATE_OHM,
-    STANDBY_CURRENT_A,
     VOLTAGE_PRESENT_V,
     AcSourceState,
     EventTrace,

@@ -220,13 +220,13 @@ class BenchHost:
                         self.bench.changed()
                 ev = self.bench.ev
                 silent = now - self.servers["ev"].last_message_wall
-                if ev.watchdog_on and silent > ev.watchdog_delay_s and not ev.watchdog_tripped:
-                    if ev.state != "A" or ev.load_on:
-                        ev.watchdog_tripped = True
-                        ev.state, ev.resistance_ohm, ev.load_on = "A", None, False
-                        self.bench.trace.add(self.bench.now, "WDOG", "EXPIRED")
-                        log.warning("ev watchdog expired after %.1f s: state A, load off", silent)
-                        self.bench.changed()
+                expired = ev.watchdog_on and silent > ev.watchdog_delay_s
+                if expired and not ev.watchdog_tripped and (ev.state != "A" or ev.load_on):
+                    ev.watchdog_tripped = True
+                    ev.state, ev.resistance_ohm, ev.load_on = "A", None, False
+                    self.bench.trace.add(self.bench.now, "WDOG", "EXPIRED")
+                    log.warning("ev watchdog expired after %.1f s: state A, load off", silent)
+                    self.bench.changed()
 
     def _realtime_loop(self) -> None:
         last = time.monotonic()

@@ -56,9 +56,9 @@ def _check_date(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
 
 def _check_type(kind: type | tuple[type, ...], what: str):  # type: ignore[no-untyped-def]
     def check(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
-        if not isinstance(value, kind) or isinstance(value, bool) and bool not in (
+        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in (
             kind if isinstance(kind, tuple) else (kind,)
-        ):
+        )):
             raise ConfigError(_where(inst), attribute.name, f"{what}, got {value!r}")
 
     return check
