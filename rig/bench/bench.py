@@ -90,14 +90,14 @@ class Bench:
     # ---- firmware ----------------------------------------------------------------------
     def load_profile(self, profile: Profile) -> None:
         """(Re)load the firmware with ``profile``: the charger restarts from power-off."""
+        cls = load_firmware_class(profile.firmware_entry)  # fails before anything changes
+        hal = HalIo()
+        hal.console_tx = lambda text: self.console_sink(text)
+        hal.can_tx = lambda ident, data: self.can_sink(ident, data, self.now)
+        hal.ocpp_tx = lambda text: self.ocpp_sink(text)
+        firmware = cls(hal, profile)
         with self.lock:
-            self.profile = profile
-            self.hal = HalIo()
-            self.hal.console_tx = lambda text: self.console_sink(text)
-            self.hal.can_tx = lambda ident, data: self.can_sink(ident, data, self.now)
-            self.hal.ocpp_tx = lambda text: self.ocpp_sink(text)
-            cls = load_firmware_class(profile.firmware_entry)
-            self.firmware = cls(self.hal, profile)
+            self.profile, self.hal, self.firmware = profile, hal, firmware
             self._seen.clear()
             self.changed()
 

@@ -22,7 +22,7 @@ from typing import Any
 import can
 from zapcharger.profile import ProfileError, load_profile
 
-from rig.bench.bench import Bench
+from rig.bench.bench import Bench, BenchError
 from rig.bench.instruments.ac_source import AC6801B, Asterion
 from rig.bench.instruments.control import BenchControl
 from rig.bench.instruments.ev_emulator import EvEmulator
@@ -63,6 +63,8 @@ class BenchHost:
     ):
         self.profile_path = profile_path
         self.overrides: dict[str, Any] = dict(overrides or {})
+        #: What ``BENCH:CHAR:RES`` returns to: the profile and overrides the bench started with.
+        self.base_overrides: dict[str, Any] = dict(self.overrides)
         self.bench = Bench(load_profile(profile_path, self.overrides), clock=clock)
         self.can_interface = can_interface
         self.can_channel = can_channel or f"evse-rig-{os.getpid()}-{next(_channel_ids)}"
@@ -136,10 +138,10 @@ class BenchHost:
         """Reload the charger with the base profile plus ``overrides`` (a power cycle)."""
         try:
             profile = load_profile(self.profile_path, overrides)
-        except ProfileError as exc:
+            self.bench.load_profile(profile)
+        except (ProfileError, BenchError) as exc:
             raise ScpiError(-224, str(exc)) from None
         self.overrides = dict(overrides)
-        self.bench.load_profile(profile)
 
     # ---- console: a pseudo-terminal the rig opens with pyserial ---------------------------
     def _open_console(self) -> None:

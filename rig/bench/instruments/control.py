@@ -126,8 +126,8 @@ class BenchControl(EmulatedInstrument):
 
     @EmulatedInstrument.command("BENCH:CHARger:RESet")
     def _charger_reset(self, call: Call) -> None:
-        self._check({})
-        self.host.apply_profile({})
+        self._check(self.host.base_overrides)
+        self.host.apply_profile(self.host.base_overrides)
 
     def _check(self, overrides: dict) -> None:
         """-224 unless the profile is valid and its firmware loads; the charger is untouched.
