@@ -252,10 +252,7 @@ class ScpiInstrument(SCPIMixin, PymeasureInstrument, protocols.Instrument):
     def ask(self, command: str, query_delay: float | None = None) -> str:
         """Write a query and read its reply, atomically with respect to other threads."""
         # the transport, not self.read(): PowerAnalyser.read(items) takes that name
-        with self.transport.lock:
-            self.transport.write(command)
-            self.wait_for(query_delay)
-            return self.transport.read()
+        return self.transport.ask(command, query_delay)
 
     def query(self, command: str) -> str:
         """The reply to ``command``, stripped."""

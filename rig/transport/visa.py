@@ -26,6 +26,7 @@ import os
 import re
 import socket
 import threading
+import time
 from typing import Any
 
 import pyvisa
@@ -186,6 +187,19 @@ class VisaTransport(VISAAdapter):
         return self._lock
 
     # ---- I/O (pymeasure's Adapter.write/read call these) ----------------------------------
+    def ask(self, command: str, delay_s: float | None = None) -> str:
+        """Write a query and read its reply as one unit: no other thread in between, and an
+        interruption anywhere between the two leaves no reply behind for the next query."""
+        with self._lock:
+            self.write(command)
+            try:
+                if delay_s:
+                    time.sleep(delay_s)
+                return self.read()
+            except BaseException:
+                self._drop()
+                raise
+
     def _write(self, command: str, **kwargs: Any) -> None:
         with self._lock:
             self._ensure_open(command)
@@ -198,6 +212,9 @@ class VisaTransport(VISAAdapter):
                 raise InstrumentLinkError(
                     self.name, self.resource, command, f"connection lost: {exc}"
                 ) from exc
+            except BaseException:  # interrupted (Ctrl-C, test timeout): state unknown
+                self._drop()
+                raise
 
     def _read(self, **kwargs: Any) -> str:
         with self._lock:
@@ -212,6 +229,11 @@ class VisaTransport(VISAAdapter):
                 raise InstrumentLinkError(
                     self.name, self.resource, command, f"connection lost: {exc}"
                 ) from exc
+            except BaseException:
+                # interrupted mid-read (Ctrl-C, a test timeout): the reply may still come and
+                # would answer the next query; start that one on a fresh session
+                self._drop()
+                raise
             self.transcript.append(self.name, RECEIVED, text)
             return text
 

@@ -176,6 +176,23 @@ def test_timeout_of_the_error_check_names_the_setting(bench, driver, bench_do):
     )
 
 
+def test_an_interrupted_query_leaves_no_reply_behind(driver, transcript):
+    ev = driver("EVE-1")
+    ev.time()
+
+    def interrupted(**kwargs):
+        raise KeyboardInterrupt  # Ctrl-C or a test timeout while waiting for the reply
+
+    ev.transport.connection.read = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        ev.query("MEAS:CP:STAT?")
+    # the reply to MEAS:CP:STAT? arrives on the old session; *IDN? gets its own
+    assert ev.identify().model == "EVE-1 EV emulator"
+    assert transcript.lines()[-3:] == [
+        "> MEAS:CP:STAT?", "> *IDN?", "< evse-rig,EVE-1 EV emulator,EVE1-0042,1.0.0"
+    ]
+
+
 def test_dropped_link_is_an_instrument_error_and_the_session_recovers(driver, bench_do):
     ev = driver("EVE-1", timeout_s=0.5)
     ev.time()
