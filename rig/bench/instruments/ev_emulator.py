@@ -227,7 +227,8 @@ class EvEmulator(EmulatedInstrument):
     @EmulatedInstrument.command("TRACe:EVENt:DATA?")
     def _trace_data(self, call: Call) -> str:
         since = call.number(0) if call.params else -math.inf
-        events = [e for e in self.bench.trace.events if e.t >= since]
+        # compare at the printed resolution, so "since" is inclusive of what a client saw
+        events = [e for e in self.bench.trace.events if round(e.t, 6) >= since]
         if not events:
             return "NONE"
         return ",".join(f"{e.t:.6f},{e.kind},{e.value}" for e in events)

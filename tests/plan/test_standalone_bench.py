@@ -1,0 +1,106 @@
+"""`rig bench serve` in its own process: real sockets, a real pty, CAN across processes."""
+
+from __future__ import annotations
+
+import os
+import random
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import can
+import pytest
+import pyvisa
+
+from tests.plan.runner import ROOT, run_plan
+
+
+def _group() -> str:
+    return f"239.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(1, 254)}"
+
+
+@pytest.fixture
+def served_bench(tmp_path):
+    """Start `rig bench serve --clock virtual` and return its LG_BENCH_* environment."""
+    env_file = tmp_path / "bench.env"
+    cmd = [
+        sys.executable, "-m", "rig.bench", "--clock", "virtual", "--env-file", str(env_file),
+        "--can-interface", "udp_multicast", "--can-channel", _group(),
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 30
+    while not env_file.exists() or not env_file.read_text().strip():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"rig bench serve did not start: {proc.communicate()}")
+        time.sleep(0.05)
+    env = {}
+    for line in env_file.read_text().splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key] = shlex.split(value)[0]
+    yield env, proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_serve_prints_addresses_and_answers_scpi(served_bench):
+    env, proc = served_bench
+    assert set(env) >= {"LG_BENCH_AC3", "LG_BENCH_EV", "LG_BENCH_CTRL", "LG_BENCH_CONSOLE",
+                        "LG_BENCH_CAN_INTERFACE", "LG_BENCH_CAN_CHANNEL"}
+    assert Path(env["LG_BENCH_CONSOLE"]).exists()
+    rm = pyvisa.ResourceManager("@py")
+    ctrl = rm.open_resource(env["LG_BENCH_CTRL"], read_termination="\n",
+                            write_termination="\n", timeout=5000)
+    try:
+        assert ctrl.query("BENCH:TIME:MODE?") == "VIRTUAL"
+        ctrl.write("BENCH:TIME:ADV 12.5")
+        assert float(ctrl.query("BENCH:TIME?")) == pytest.approx(12.5)
+    finally:
+        ctrl.close()
+
+
+def test_can_frames_cross_processes(served_bench):
+    """The charger's CAN status frames reach another process over udp_multicast."""
+    env, _ = served_bench
+    bus = can.Bus(interface=env["LG_BENCH_CAN_INTERFACE"], channel=env["LG_BENCH_CAN_CHANNEL"],
+                  receive_own_messages=False)
+    rm = pyvisa.ResourceManager("@py")
+    ctrl = rm.open_resource(env["LG_BENCH_CTRL"], read_termination="\n",
+                            write_termination="\n", timeout=5000)
+    ac = rm.open_resource(env["LG_BENCH_AC3"], read_termination="\n",
+                          write_termination="\n", timeout=5000)
+    try:
+        ac.write("VOLT 230;:OUTP ON")
+        seen = set()
+        deadline = time.monotonic() + 10
+        while not {0x101, 0x111} <= seen and time.monotonic() < deadline:
+            ctrl.query("BENCH:TIME:ADV 1;*OPC?")
+            msg = bus.recv(timeout=0.2)
+            while msg is not None:
+                seen.add(msg.arbitration_id)
+                msg = bus.recv(timeout=0)
+        assert {0x101, 0x111} <= seen, f"frames seen: {sorted(hex(i) for i in seen)}"
+        ac.write("OUTP OFF")
+    finally:
+        bus.shutdown()
+        ctrl.close()
+        ac.close()
+
+
+def test_plan_against_a_served_bench(served_bench, tmp_path):
+    """The same plan, pointed at a bench in another process; overrides go over its port."""
+    env, _ = served_bench
+    run = run_plan(
+        tmp_path, "--lg-env", str(ROOT / "rigs" / "emulator.yaml"),
+        "--charger-set", "timing.open_after_b_s=0.15",
+        modules=("test_timing.py",), env=env,
+    )
+    assert run.executed() == {"TM-01": "PASS", "TM-02": "FAIL", "TM-03": "PASS"}, run.output
+    assert run.verdicts["charger"]["serial"] == "ZCS000001"
+    assert os.environ.get("LG_BENCH_CTRL") is None  # the test process itself started no bench
