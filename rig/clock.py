@@ -73,14 +73,24 @@ class ControlPort(Protocol):
 
 
 class BenchClock(Clock):
-    """Virtual time on the emulated bench: sleeping advances the bench, as fast as it can."""
+    """Virtual time on the emulated bench: sleeping advances the bench, as fast as it can.
 
-    def __init__(self, control: ControlPort):
+    A long sleep is cut into steps of at most ``max_step_s``: links that run on the wall
+    clock (the charger's OCPP websocket, its console) then see the bench move in steps, as a
+    slow network would, instead of a whole quarter of an hour passing between two frames.
+    """
+
+    def __init__(self, control: ControlPort, max_step_s: float = 1.0):
         self.control = control
+        self.max_step_s = max_step_s
 
     def now(self) -> float:
         return float(self.control.query("BENCH:TIME?"))
 
     def _sleep(self, seconds: float) -> None:
-        # the query makes the call synchronous: it returns once the bench has advanced
-        self.control.query(f"BENCH:TIME:ADV {seconds:.9g};*OPC?")
+        remaining = seconds
+        while remaining > 1e-12:
+            step = min(remaining, self.max_step_s)
+            # the query makes the call synchronous: it returns once the bench has advanced
+            self.control.query(f"BENCH:TIME:ADV {step:.9g};*OPC?")
+            remaining -= step

@@ -38,7 +38,8 @@ def test_duty_cycle_for_current(current_a, charger, charging, console, ev, trace
     try:
         t_set = ev.time()
         console.set_limit(current_a)
-        pilot = wait_pwm_settled(trace, ev, after=t_set)
+        trace.wait_quiet("PWM", after=t_set)
+        pilot = ev.measure_pilot()
         expected = duty_for_current(current_a)
         record("CP-04", pilot.duty_pct - expected, "%",
                uncertainty=rig.uncertainty("ev", "duty", pilot.duty_pct),
@@ -47,15 +48,3 @@ def test_duty_cycle_for_current(current_a, charger, charging, console, ev, trace
     finally:
         console.set_limit(None)
 
-
-def wait_pwm_settled(trace, ev, after: float, quiet: float = 1.0, timeout: float = 30.0):
-    """Wait until the duty has not changed for ``quiet`` s (ramps and updates are over)."""
-    clock = trace.clock
-
-    def settled():
-        changes = trace.events(after, "PWM")
-        last = changes[-1].t if changes else after
-        return ev.time() - last >= quiet
-
-    clock.wait_until(settled, timeout, poll=0.25)
-    return ev.measure_pilot()

@@ -50,7 +50,7 @@ def served_bench(tmp_path):
 
 
 def test_serve_prints_addresses_and_answers_scpi(served_bench):
-    env, proc = served_bench
+    env, _ = served_bench
     assert set(env) >= {"LG_BENCH_AC3", "LG_BENCH_EV", "LG_BENCH_CTRL", "LG_BENCH_CONSOLE",
                         "LG_BENCH_CAN_INTERFACE", "LG_BENCH_CAN_CHANNEL"}
     assert Path(env["LG_BENCH_CONSOLE"]).exists()
