@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rig.standards.iec61851 import duty_for_current
-from testplans.iec61851.plan import points
+from fixtures.charger import delay
+from rig.standards.iec61851 import duty_for_current, parallel
+from testplans.iec61851.plan import CATALOGUE, budget, points
 
 
 @pytest.mark.requirement("CP-01")
@@ -48,3 +49,92 @@ def test_duty_cycle_for_current(current_a, charger, charging, console, ev, trace
     finally:
         console.set_limit(None)
 
+
+
+def _state_cases() -> list:
+    params = CATALOGUE.params("CP-06")
+    r2 = float(params["r2_nominal_ohm"])
+    cases = [pytest.param("B", float(r), id=f"B-R2={r}") for r in params["b_r2_ohm"]]
+    cases += [
+        pytest.param("C", parallel(r2, float(r3)), id=f"C-R3={r3}") for r3 in params["c_r3_ohm"]
+    ]
+    return cases
+
+
+@pytest.mark.requirement("CP-06")
+@pytest.mark.parametrize(("intended", "ohm"), _state_cases())
+def test_state_detected_at_resistor_tolerance_edges(intended, ohm, charger, ev, trace, record):
+    """The vehicle's resistors at their tolerance edges still mean B (PWM starts, contactor
+    stays open) or C (the contactor closes)."""
+    charger.ev.set_cable(220.0)
+    if intended == "B":
+        t_set = ev.set_resistance(ohm)
+        pwm = trace.wait_pwm(after=t_set, timeout=budget("TM-06"))
+        closed = None
+        if pwm is not None:  # B must not be mistaken for C
+            closed = trace.wait_for("CONTACTOR", 1, after=t_set, timeout=budget("TM-01"))
+        followed = pwm is not None and closed is None
+    else:
+        t_b = ev.set_state("B")
+        if trace.wait_pwm(after=t_b, timeout=5.0) is None:
+            pytest.fail("precondition: no PWM within 5 s of a nominal state B")
+        t_set = ev.set_resistance(ohm)
+        closed = trace.wait_for("CONTACTOR", 1, after=t_set, timeout=budget("TM-01"))
+        followed = closed is not None
+    pilot = ev.measure_pilot()
+    record("CP-06", followed, data={"intended": intended, "ohm": round(ohm, 1),
+                                    "cp_high_v": pilot.high_v, "ev_sees": pilot.state})
+
+
+@pytest.mark.requirement("CP-07")
+def test_diode_short_prevents_charging(charger, ev, trace, console, record):
+    """A vehicle without its diode (negative level near the positive one): the charger must
+    check the negative level before closing, never close, and show a fault."""
+    observe = float(CATALOGUE.params("CP-07")["observe_s"])
+    ev.set_fault("DIODE_SHORT")
+    t_b = charger.connect()
+    trace.wait_pwm(after=t_b, timeout=2.0)  # a charger may start PWM before its check
+    ev.set_state("C")
+    closed = trace.wait_for("CONTACTOR", 1, after=t_b, timeout=observe)
+    errors = console.errors()
+    record("CP-07", closed is not None, name="contactor_closed",
+           data={"closed_at": None if closed is None else closed.t - t_b})
+    record("CP-07", bool(errors), name="fault_shown", data={"errors": errors})
+
+
+@pytest.mark.requirement("CP-08")
+def test_cp_shorted_to_pe_opens_contactor(charging, ev, trace, rig, record):
+    """State E (CP shorted to PE) while charging: the contactor opens at once."""
+    t_short = ev.set_fault("CP_PE_SHORT")
+    opened = trace.wait_for("CONTACTOR", 0, after=t_short, timeout=budget("CP-08"))
+    record("CP-08", delay(t_short, opened), "s", uncertainty=rig.interval_uncertainty("ev"))
+
+
+@pytest.mark.requirement("CP-09")
+def test_state_d_without_ventilation(charger, ev, trace, clock, rig, record):
+    """State D (ventilation required) on a charger without ventilation support: the contactor
+    stays open, or opens within the limit."""
+    observe = float(CATALOGUE.params("CP-09")["observe_s"])
+    t_b = charger.connect()
+    if trace.wait_pwm(after=t_b, timeout=5.0) is None:
+        pytest.fail("precondition: no PWM within 5 s of state B")
+    t_d = ev.set_state("D")
+    clock.sleep(observe)
+    t_end = ev.time()
+    closed_s = closed_time(trace.events(t_d, "CONTACTOR"), t_d, t_end)
+    record("CP-09", closed_s, "s", uncertainty=rig.interval_uncertainty("ev"),
+           data={"observed_s": t_end - t_d})
+
+
+def closed_time(events, start: float, end: float) -> float:
+    """Total time the contactor was closed between ``start`` and ``end`` (trace events)."""
+    total, since = 0.0, None
+    for e in events:
+        if e.value == "1" and since is None:
+            since = e.t
+        elif e.value == "0" and since is not None:
+            total += e.t - since
+            since = None
+    if since is not None:
+        total += end - since
+    return total

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.charger import delay
-from testplans.iec61851.plan import budget
+from fixtures.charger import delay, pwm_on
+from rig.standards.iec61851 import current_for_duty
+from testplans.iec61851.plan import CATALOGUE, budget
 
 
 @pytest.mark.requirement("TM-01")
@@ -33,3 +34,47 @@ def test_contactor_opens_when_unplugged_under_load(charging, ev, trace, rig, rec
     t_unplug = ev.set_state("A")
     opened = trace.wait_for("CONTACTOR", 0, after=t_unplug, timeout=budget("TM-03"))
     record("TM-03", delay(t_unplug, opened), "s", uncertainty=rig.interval_uncertainty("ev"))
+
+
+@pytest.mark.requirement("TM-04")
+def test_new_current_limit_reaches_the_duty_cycle(charging, charger, ev, trace, rig, record):
+    """A new installation limit (load balancing) must show in the duty cycle (sequence 6)."""
+    to_a = float(CATALOGUE.params("TM-04")["to_a"])
+    trace.wait_quiet("PWM", after=charging.t_close)  # soft start over
+    try:
+        t_set = ev.time()
+        charger.set_limit(to_a)
+        changed = trace.wait_for("PWM", after=t_set, timeout=budget("TM-04"), where=pwm_on)
+        duty = float(changed.value) if changed is not None else None
+        record("TM-04", delay(t_set, changed), "s", uncertainty=rig.interval_uncertainty("ev"),
+               data={"to_a": to_a, "new_duty_pct": duty,
+                     "advertised_a": current_for_duty(duty) if duty is not None else None})
+    finally:
+        charger.set_limit(None)
+
+
+@pytest.mark.requirement("TM-05")
+def test_contactor_opens_when_pwm_stops_and_vehicle_stays_in_c(
+    charging, charger, ev, trace, rig, record
+):
+    """The charger stops PWM (no current available) and the vehicle does not respond: the
+    charger opens the contactor under load (sequence 10.2)."""
+    trace.wait_quiet("PWM", after=charging.t_close)
+    try:
+        t_set = ev.time()
+        charger.set_limit(0)
+        stopped = trace.wait_for("PWM", "OFF", after=t_set, timeout=budget("TM-04"))
+        if stopped is None:
+            pytest.fail("precondition: the charger did not stop PWM when no current was left")
+        opened = trace.wait_for("CONTACTOR", 0, after=stopped.t, timeout=budget("TM-05"))
+        record("TM-05", delay(stopped.t, opened), "s", uncertainty=rig.interval_uncertainty("ev"))
+    finally:
+        charger.set_limit(None)
+
+
+@pytest.mark.requirement("TM-06")
+def test_pwm_starts_after_vehicle_connects(charger, trace, rig, record):
+    """State B, no authorisation needed, current available: the PWM starts (sequence 3)."""
+    t_b = charger.connect()
+    pwm = trace.wait_pwm(after=t_b, timeout=budget("TM-06"))
+    record("TM-06", delay(t_b, pwm), "s", uncertainty=rig.interval_uncertainty("ev"))
