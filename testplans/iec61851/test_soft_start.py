@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from rig.standards.iec61851 import current_for_duty
@@ -59,7 +61,7 @@ def test_soft_start_ramp(charger, ev, power_analyser, trace, clock, rig, record)
     target = float(CATALOGUE.params("SS-02")["target_a"])
     data = {"t_s": [round(t, 3) for t, _ in ramp], "advertised_a": advertised}
     record("SS-01", advertised[0], "A", data=data)
-    monotonic = all(b >= a - 1e-9 for a, b in zip(advertised, advertised[1:], strict=False))
+    monotonic = all(b >= a - 1e-9 for a, b in pairwise(advertised))
     record("SS-02", monotonic, name="monotonic", data=data)
     reach = next((t for t, a in ramp if a >= target - 0.1), float("inf"))
     record("SS-02", reach, "s", name="reach_time", uncertainty=rig.interval_uncertainty("ev"),
