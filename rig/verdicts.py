@@ -5,7 +5,8 @@
     {"schema": 1, "plan": ..., "rig": {...}, "charger": {"serial", "firmware", "overrides"},
      "requirements": {"CP-03": {"verdict": "PASS", "title", "clause", "confirm", "reasons": [],
                                 "measurements": [{"name", "value", "unit", "low", "high",
-                                                  "uncertainty", "verdict", ...}]}},
+                                                  "uncertainty", "verdict", ...}],
+                                "complete": true}},
      "summary": {"PASS": n, "FAIL": n, "INCONCLUSIVE": n, "ERROR": n, "NOT_RUN": n, "total": n,
                  "verdict": "PASS" | "FAIL" | ...}}
 
@@ -36,6 +37,13 @@ class RequirementResult:
     #: Verdicts that come from the test outcome itself (ERROR, NOT_RUN) with their reasons.
     outcomes: list[tuple[Verdict, str]] = field(default_factory=list)
     tests: set[str] = field(default_factory=set)
+
+    @property
+    def complete(self) -> bool:
+        """False when some of the requirement's tests ran and others were NOT_RUN (a rig
+        without a feature): the verdict then covers only what was executed."""
+        ran = bool(self.measurements) or any(v is not Verdict.NOT_RUN for v, _ in self.outcomes)
+        return not (ran and any(v is Verdict.NOT_RUN for v, _ in self.outcomes))
 
     @property
     def verdict(self) -> Verdict:
@@ -100,6 +108,7 @@ class VerdictBook:
                 "source": req.source,
                 "confirm": req.confirm,
                 "decision_rule": self.catalogue.rule(rid),
+                "complete": result.complete,
                 "tests": sorted(result.tests),
                 "reasons": reasons,
                 "measurements": [m.as_dict() for m in result.measurements],
