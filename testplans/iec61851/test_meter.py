@@ -1,0 +1,219 @@
+"""eMeter accuracy (product +/-1 %, IEC 62053-21 class 1 test points) against the power analyser.
+
+Every MT verdict is guarded acceptance (ILAC-G8): PASS if |E| <= 1 % - U, FAIL if |E| > 1 % + U,
+INCONCLUSIVE in between. U (k = 2) combines, as standard uncertainties in quadrature
+(``rig.uncertainty.combine``), the analyser's accuracy from the rig file (each term a rectangular
+bound) and the meter's own resolution (display digits or register counts, r/sqrt(12) per
+reading), relative to the reference.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from rig.uncertainty import COVERAGE_K, combine, standard_uncertainty
+from testplans.iec61851.plan import CATALOGUE, points
+
+#: Analyser readings this far apart (s) that differ by less than SETTLE_REL on every item mean
+#: the load has settled (the EV load follows its set-point with a lag; soft start ramps first).
+SETTLE_INTERVAL_S = 1.0
+SETTLE_REL = 1e-4
+#: A load that has not settled after this long is a rig problem, not a meter error.
+SETTLE_TIMEOUT_S = 120.0
+#: Integrate a little longer than the register resolution strictly needs: the power measured
+#: before integrating may drift, and the share must still be under the limit at the end.
+DURATION_MARGIN = 1.1
+PHASES = (1, 2, 3)
+
+
+# ---- helpers shared with test_supply.py ----------------------------------------------------------
+def std_u(rig: Any, role: str, quantity: str, value: float) -> float:
+    """Standard uncertainty (k = 1) of one instrument reading, from the rig file's accuracy."""
+    return rig.uncertainty(role, quantity, value) / COVERAGE_K
+
+
+def resolution_u(resolution: float) -> float:
+    """Standard uncertainty of one reading shown in whole steps of ``resolution``."""
+    return standard_uncertainty({"resolution": resolution}, 0.0)
+
+
+def reading_error(
+    reading: float, reference: float, u_reference: float, resolution: float
+) -> tuple[float, float]:
+    """Error of a meter reading in % of the reference and its expanded U in %: the reference's
+    standard uncertainty and the meter's display resolution, combined in quadrature, k = 2."""
+    error = (reading - reference) / reference * 100.0
+    return error, combine(u_reference, resolution_u(resolution)) / reference * 100.0
+
+
+def require_reference(value: float, what: str) -> float:
+    """A reference reading that is missing, over range or zero cannot judge the meter: the
+    test is an ERROR (precondition), not a FAIL of the charger."""
+    if not math.isfinite(value) or value <= 0.0:
+        pytest.fail(f"precondition: the analyser reads {value!r} for {what}")
+    return value
+
+
+def wait_settled(
+    power_analyser: Any,
+    clock: Any,
+    items: list[tuple[str, str | int]],
+    timeout: float = SETTLE_TIMEOUT_S,
+) -> list[float]:
+    """Poll the analyser every SETTLE_INTERVAL_S until two successive readings of every item
+    agree within SETTLE_REL (the load has settled); return the last reading."""
+    last = power_analyser.read(items)
+    waited = 0.0
+    while waited < timeout:
+        clock.sleep(SETTLE_INTERVAL_S)
+        waited += SETTLE_INTERVAL_S
+        now = power_analyser.read(items)
+        if all(
+            math.isfinite(a) and abs(a - b) <= SETTLE_REL * max(abs(b), 1.0)
+            for a, b in zip(now, last, strict=True)
+        ):
+            return now
+        last = now
+    pytest.fail(f"precondition: the analyser readings {items} did not settle in {timeout:g} s")
+
+
+def settle_charge(start: Any, trace: Any, power_analyser: Any, clock: Any) -> list[float]:
+    """After the contactor closed: wait until the soft start is over (no PWM change for 1 s)
+    and the analyser's U, I of every element have settled; returns U1..3, I1..3."""
+    trace.wait_quiet("PWM", after=start.t_close)
+    items: list[tuple[str, str | int]] = [("U", p) for p in PHASES] + [("I", p) for p in PHASES]
+    return wait_settled(power_analyser, clock, items)
+
+
+def restore_voltage(ac_source: Any, nominal_v: float) -> None:
+    """Every phase of the supply back to nominal (the next test expects it)."""
+    ac_source.set_voltage(nominal_v)
+
+
+# ---- MT-01 ------------------------------------------------------------------------------------
+@pytest.mark.requirement("MT-01")
+@pytest.mark.parametrize("current_a", points("MT-01", "currents_a"))
+def test_current_reading(current_a, charger, power_analyser, console, trace, clock, rig, record):
+    """Meter current (console ``meter``) vs the analyser's current, per phase, PF 1.
+
+    U = combine(analyser current accuracy: reading + range terms, meter display resolution)."""
+    resolution = float(CATALOGUE.params("MT-01")["display_resolution_a"])
+    power_analyser.configure()
+    start = charger.start_charging(current_a=current_a, phases=3, power_factor=1.0)
+    settle_charge(start, trace, power_analyser, clock)
+    reference = power_analyser.read([("I", p) for p in PHASES])
+    meter = console.meter()
+    for phase, ref, shown in zip(PHASES, reference, meter["i"], strict=True):
+        require_reference(ref, f"I{phase}")
+        u_ref = std_u(rig, "power_analyser", "current", ref)
+        error, u = reading_error(shown, ref, u_ref, resolution)
+        record("MT-01", error, "%", uncertainty=u,
+               data={"phase": phase, "current_a": current_a, "analyser_a": ref,
+                     "meter_a": shown, "u_analyser_a": COVERAGE_K * u_ref,
+                     "display_resolution_a": resolution})
+
+
+# ---- MT-02 ------------------------------------------------------------------------------------
+@pytest.mark.requirement("MT-02")
+@pytest.mark.parametrize("voltage_v", points("MT-02", "voltages_v"))
+def test_voltage_reading(
+    voltage_v, charger, ac_source, power_analyser, console, trace, clock, rig, record
+):
+    """Meter voltage vs the analyser's voltage per phase. The analyser sits at the socket, so
+    it sees the supply only while the contactor is closed: measured while charging.
+
+    U = combine(analyser voltage accuracy: reading + range terms, meter display resolution)."""
+    params = CATALOGUE.params("MT-02")
+    resolution = float(params["display_resolution_v"])
+    power_analyser.configure()
+    try:
+        ac_source.set_voltage(voltage_v)
+        start = charger.start_charging()
+        settle_charge(start, trace, power_analyser, clock)
+        reference = power_analyser.read([("U", p) for p in PHASES])
+        meter = console.meter()
+        for phase, ref, shown in zip(PHASES, reference, meter["v"], strict=True):
+            require_reference(ref, f"U{phase}")
+            u_ref = std_u(rig, "power_analyser", "voltage", ref)
+            error, u = reading_error(shown, ref, u_ref, resolution)
+            record("MT-02", error, "%", uncertainty=u,
+                   data={"phase": phase, "voltage_v": voltage_v, "analyser_v": ref,
+                         "meter_v": shown, "u_analyser_v": COVERAGE_K * u_ref,
+                         "display_resolution_v": resolution})
+    finally:
+        restore_voltage(ac_source, float(params["nominal_v"]))
+
+
+# ---- MT-03 ------------------------------------------------------------------------------------
+def integration_time_s(power_w: float, resolution_wh: float, share: float) -> float:
+    """How long to integrate at ``power_w`` so that one register count is at most ``share`` of
+    the energy (with DURATION_MARGIN), whole seconds."""
+    return float(math.ceil(resolution_wh / share / power_w * 3600.0 * DURATION_MARGIN))
+
+
+def register_and_start(console: Any, power_analyser: Any, ev: Any) -> tuple[float, float]:
+    """Read the register and start the analyser's integration together; returns the register
+    (Wh) and how far apart the two may be (s, from the EV emulator's clock on either side)."""
+    t_before = ev.time()
+    register = float(console.meter()["e_wh"])
+    power_analyser.start_integration()
+    return register, ev.time() - t_before
+
+
+def stop_and_register(console: Any, power_analyser: Any, ev: Any) -> tuple[float, float]:
+    """Stop the integration and read the register together (see :func:`register_and_start`)."""
+    t_before = ev.time()
+    power_analyser.stop_integration()
+    register = float(console.meter()["e_wh"])
+    return register, ev.time() - t_before
+
+
+def _energy_points() -> list[Any]:
+    return [
+        pytest.param(float(a), float(pf), id=f"{a:g}A-PF{pf:g}")
+        for a, pf in CATALOGUE.params("MT-03")["points"]
+    ]
+
+
+@pytest.mark.requirement("MT-03")
+@pytest.mark.parametrize(("current_a", "power_factor"), _energy_points())
+def test_energy_register(
+    current_a, power_factor, charger, ev, power_analyser, console, trace, clock, rig, record
+):
+    """Energy register (console ``e_wh``) vs the analyser's integrated active energy (SIGMA),
+    3 phases, over a time chosen from the measured power so that one register count is under
+    ``max_resolution_share`` of the energy.
+
+    U = combine(analyser energy accuracy, register resolution at the start and at the end,
+    P x (time between reading the register and starting/stopping the integration) at each end,
+    a rectangular bound each)."""
+    params = CATALOGUE.params("MT-03")
+    resolution = float(params["register_resolution_wh"])
+    share = float(params["max_resolution_share"])
+    power_analyser.configure()
+    start = charger.start_charging(current_a=current_a, phases=3, power_factor=power_factor)
+    settle_charge(start, trace, power_analyser, clock)
+    power_w = require_reference(power_analyser.power("SIGMA"), "P SIGMA")
+    duration = integration_time_s(power_w, resolution, share)
+    e_start, skew_start = register_and_start(console, power_analyser, ev)
+    clock.sleep(duration)  # the integration itself: the physics, not a wait for an event
+    e_end, skew_end = stop_and_register(console, power_analyser, ev)
+    reference = require_reference(power_analyser.energy_wh("SIGMA"), "WH SIGMA")
+    integrated_s = power_analyser.integration_time_s()
+    skew_u = [power_w * s / 3600.0 / math.sqrt(3.0) for s in (skew_start, skew_end)]
+    u = combine(
+        std_u(rig, "power_analyser", "energy", reference),
+        resolution_u(resolution), resolution_u(resolution), *skew_u,
+    )
+    measured = e_end - e_start
+    record("MT-03", (measured - reference) / reference * 100.0, "%",
+           uncertainty=u / reference * 100.0,
+           data={"current_a": current_a, "power_factor": power_factor, "power_w": power_w,
+                 "duration_s": duration, "integration_time_s": integrated_s,
+                 "register_start_wh": e_start, "register_end_wh": e_end,
+                 "register_wh": measured, "analyser_wh": reference,
+                 "resolution_share": resolution / reference,
+                 "skew_s": [skew_start, skew_end]})
