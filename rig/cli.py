@@ -30,6 +30,7 @@ def _bench_serve(args: argparse.Namespace) -> int:
             clock=args.clock,
             can_interface=args.can_interface,
             can_channel=args.can_channel,
+            ocpp_url=args.ocpp_url,
         ).start()
     except ProfileError as exc:
         print(f"rig bench serve: {exc}", file=sys.stderr)
@@ -85,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "which crosses processes; 'virtual' works inside one process only)")
     serve.add_argument("--can-channel", default="239.74.163.2",
                        help="CAN channel (for udp_multicast: an IPv4 multicast group)")
+    serve.add_argument("--ocpp-url", metavar="URL",
+                       help="the charger's OCPP central system, e.g. ws://127.0.0.1:9000/ZCS000001 "
+                       "(or later: BENCH:OCPP:URL on the control port)")
     serve.add_argument("--addresses", metavar="FILE", help="also write the addresses as JSON")
     serve.add_argument("--env-file", metavar="FILE",
                        help="also write `export LG_BENCH_...` lines for rigs/emulator.yaml")

@@ -28,6 +28,7 @@ from rig.bench.instruments.control import BenchControl
 from rig.bench.instruments.ev_emulator import EvEmulator
 from rig.bench.instruments.keithley import Keithley2450, Keithley6221
 from rig.bench.instruments.wt333e import WT333E
+from rig.bench.ocpp_link import OcppLink
 from rig.bench.scpi import ScpiError
 from rig.bench.tcp import ScpiServer
 
@@ -60,6 +61,7 @@ class BenchHost:
         can_interface: str = "virtual",
         can_channel: str | None = None,
         ac_turns: int = 5,
+        ocpp_url: str | None = None,
     ):
         self.profile_path = profile_path
         self.overrides: dict[str, Any] = dict(overrides or {})
@@ -77,6 +79,9 @@ class BenchHost:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.console_dropped = 0
+        #: The charger's OCPP websocket; ``ocpp_url`` (or BENCH:OCPP:URL) says where it goes.
+        self.ocpp = OcppLink(self.bench)
+        self.ocpp_url = ocpp_url
 
     # ---- life cycle ----------------------------------------------------------------------
     def start(self) -> BenchHost:
@@ -90,6 +95,9 @@ class BenchHost:
         self._open_console()
         self._open_can()
         self._spawn("bench-watchdog", self._watchdog_loop)
+        self.ocpp.start()
+        if self.ocpp_url:
+            self.ocpp.connect(self.ocpp_url)
         if bench.clock == "realtime":
             self._spawn("bench-realtime", self._realtime_loop)
         log.info("bench started: %s", self.addresses())
@@ -97,6 +105,7 @@ class BenchHost:
 
     def stop(self) -> None:
         self._stop.set()
+        self.ocpp.stop()
         for server in self.servers.values():
             server.stop()
         for thread in self._threads:

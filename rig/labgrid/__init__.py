@@ -4,6 +4,9 @@ Rig files name it under ``imports: [rig.labgrid]``.
 """
 
 from rig.labgrid.drivers import CanDriver, ChargerConsoleDriver, ScpiInstrumentDriver
-from rig.labgrid.resources import CanBus, ScpiInstrument
+from rig.labgrid.resources import CanBus, OcppCentralSystem, ScpiInstrument
 
-__all__ = ["CanBus", "CanDriver", "ChargerConsoleDriver", "ScpiInstrument", "ScpiInstrumentDriver"]
+__all__ = [
+    "CanBus", "CanDriver", "ChargerConsoleDriver", "OcppCentralSystem", "ScpiInstrument",
+    "ScpiInstrumentDriver",
+]

@@ -1,9 +1,10 @@
-"""labgrid resources for a charger test place: SCPI instruments and the charger's CAN bus.
+"""labgrid resources for a charger test place: SCPI instruments, the charger's CAN bus, OCPP.
 
 labgrid's own ``PyVISADevice``/``PyVISADriver`` cannot express raw ``::SOCKET`` resources (they
 need explicit termination characters) and know nothing of calibration, so a rig file names its
 instruments with :class:`ScpiInstrument`. The charger's console is labgrid's own
-``RawSerialPort`` with ``SerialDriver``; its CAN bus is :class:`CanBus`.
+``RawSerialPort`` with ``SerialDriver``; its CAN bus is :class:`CanBus`; the central system the
+rig runs for the charger's OCPP client is :class:`OcppCentralSystem`.
 
 Every field is validated when labgrid builds the target, with a message naming the resource and
 the field (a malformed rig file is a rig ERROR before any test runs).
@@ -101,3 +102,33 @@ class CanBus(Resource):
     channel = attr.ib(validator=_check_type(str, "a channel name"))
     bitrate = attr.ib(default=500_000, validator=_check_type(int, "bit/s"))
     node_id = attr.ib(default=1, validator=_check_type(int, "the charger's CAN node id"))
+
+
+def _check_port(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise ConfigError(_where(inst), attribute.name,
+                          f"a TCP port 0..65535 (0: pick a free one), got {value!r}")
+
+
+def _check_cp_id(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value or "/" in value or len(value) > 48:
+        raise ConfigError(_where(inst), attribute.name,
+                          f"a charge point id (1-48 characters, no '/'), got {value!r}")
+
+
+@target_factory.reg_resource
+@attr.s(eq=False)
+class OcppCentralSystem(Resource):
+    """The OCPP 1.6J central system the rig runs for the charger (``rig.dut.ocpp``).
+
+    The rig listens on ``host:port``; the charger connects to ``ws://<rig>:<port>/<id>``. On the
+    emulated bench ``port: 0`` picks a free port and the bench is told the URL; a real charger
+    is configured once with a fixed URL, so a lab uses a fixed port. ``charge_point_id`` is the
+    last path segment the charger uses (default: the serial its console reports).
+    """
+
+    host = attr.ib(default="127.0.0.1", validator=_check_type(str, "an address to listen on"))
+    port = attr.ib(default=0, validator=_check_port)
+    charge_point_id = attr.ib(default=None, validator=_check_cp_id)

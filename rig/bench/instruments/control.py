@@ -160,6 +160,29 @@ class BenchControl(EmulatedInstrument):
         except (ProfileError, BenchError) as exc:
             raise ScpiError(-224, str(exc)) from None
 
+    # ---- the charger's OCPP websocket ---------------------------------------------------------
+    @EmulatedInstrument.command("BENCH:OCPP:URL")
+    def _ocpp_url(self, call: Call) -> None:
+        """Where the charger's OCPP client connects (replacing any previous connection)."""
+        call.count(1)
+        url = call.string(0)
+        if not url.startswith(("ws://", "wss://")) or len(url) <= len("ws://"):
+            raise ScpiError(-224, f"BENCH:OCPP:URL: a ws:// URL, got '{url}'")
+        self.host.ocpp.connect(url)
+
+    @EmulatedInstrument.command("BENCH:OCPP:URL?")
+    def _ocpp_url_q(self, call: Call) -> str:
+        return f'"{self.host.ocpp.url or ""}"'
+
+    @EmulatedInstrument.command("BENCH:OCPP:STATe?")
+    def _ocpp_state_q(self, call: Call) -> str:
+        return "CONNECTED" if self.host.ocpp.connected else "DISCONNECTED"
+
+    @EmulatedInstrument.command("BENCH:OCPP:DISConnect")
+    def _ocpp_disconnect(self, call: Call) -> None:
+        """Pull the charger's network cable (until the next BENCH:OCPP:URL)."""
+        self.host.ocpp.disconnect()
+
     # ---- safety and inventory ---------------------------------------------------------------
     @EmulatedInstrument.command("BENCH:SAFE?")
     def _safe_q(self, call: Call) -> str:

@@ -1,0 +1,222 @@
+"""The emulated charger's network interface: its OCPP-J websocket to a central system.
+
+The firmware produces and consumes OCPP-J text frames through its HAL; this module carries
+them over a real websocket (subprotocol ``ocpp1.6``), so the rig's central system cannot tell
+the emulated charger from a real one. It runs a ``websockets`` client in its own thread with its
+own event loop, because the firmware hands frames out from inside a tick with the bench lock
+held: :meth:`OcppLink.sink` only enqueues. Frames from the central system are fed to the
+firmware under the bench lock from a helper thread, so a long ``BENCH:TIME:ADV`` holding the
+lock never stalls the websocket.
+
+The link reconnects after a drop (wall clock, ``backoff_s``) until told otherwise. When the
+bench loads a new firmware (a profile change is a power cycle), the socket is dropped and opened
+again, as a rebooting charger's would be, so the new firmware learns the link state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import threading
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection, connect
+
+log = logging.getLogger(__name__)
+
+SUBPROTOCOL = "ocpp1.6"
+#: How often the link looks for a reloaded firmware, s (wall clock).
+RELOAD_POLL_S = 0.05
+
+
+class OcppLink:
+    """A websocket client carrying the bench firmware's OCPP-J frames."""
+
+    def __init__(self, bench: Any, backoff_s: float = 0.5, open_timeout_s: float = 5.0):
+        self.bench = bench
+        self.backoff_s = backoff_s
+        self.open_timeout_s = open_timeout_s
+        self.url: str | None = None
+        self.enabled = False
+        self.last_error = ""
+        self.dropped = 0  # frames the firmware sent while no socket was open
+        self.connects = 0
+        self._told: Any = None  # the firmware object that was told "connected"
+        self._epoch = 0  # +1 on every connect and disconnect: stale frames are dropped
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._wake: asyncio.Event | None = None
+        self._outbox: asyncio.Queue[tuple[int, str]] | None = None
+        self._stopping = False
+        self._bench_thread = concurrent.futures.ThreadPoolExecutor(1, "bench-ocpp-rx")
+
+    # ---- control (any thread; never blocks on the loop) ---------------------------------
+    @property
+    def connected(self) -> bool:
+        """The socket is open and the firmware has been told so."""
+        return self._told is not None
+
+    def connect(self, url: str) -> None:
+        """Connect to ``url`` (dropping any previous connection) and stay connected."""
+        self.url, self.enabled = url, True
+        self._ensure_thread()
+        self._poke()
+
+    def disconnect(self) -> None:
+        """Drop the connection and stay offline (the URL is kept; ``connect`` resumes)."""
+        self.enabled = False
+        self._poke()
+
+    def start(self) -> OcppLink:
+        """Route the firmware's frames here (frames are dropped while no socket is open)."""
+        self.bench.ocpp_sink = self.sink
+        return self
+
+    def stop(self) -> None:
+        """Close the socket, tell the firmware, end the thread (idempotent)."""
+        self._stopping = True
+        self.enabled = False
+        self._poke()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._bench_thread.shutdown(wait=False)
+
+    def sink(self, text: str) -> None:
+        """``bench.ocpp_sink``: called inside a firmware tick with the bench lock held."""
+        loop, outbox = self._loop, self._outbox
+        if loop is None or outbox is None:
+            self.dropped += 1
+            return
+        try:
+            loop.call_soon_threadsafe(outbox.put_nowait, (self._epoch, text))
+        except RuntimeError:  # the loop has closed
+            self.dropped += 1
+
+    def _poke(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(wake.set)
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None or self._stopping:
+            return
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), name="bench-ocpp",
+                                        daemon=True)
+        self._thread.start()
+        ready.wait(5)
+
+    # ---- the event loop ------------------------------------------------------------------
+    def _run(self, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._supervise(loop, ready))
+        finally:
+            self._loop = None
+            loop.close()
+
+    async def _supervise(self, loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+        self._wake, self._outbox = asyncio.Event(), asyncio.Queue()
+        self._loop = loop
+        ready.set()
+        while not self._stopping:
+            self._wake.clear()
+            if not (self.enabled and self.url):
+                await self._wake.wait()
+                continue
+            try:
+                ws = await connect(self.url, subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
+                                   proxy=None, open_timeout=self.open_timeout_s)
+            except Exception as exc:  # refused, bad URL, handshake: keep trying, say why
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.debug("OCPP link to %s: %s", self.url, self.last_error)
+                await self._pause()
+                continue
+            peer_dropped = await self._session(ws)
+            if peer_dropped:
+                await self._pause()
+
+    async def _pause(self) -> None:
+        """Wait ``backoff_s`` before the next attempt, or less if told something new."""
+        assert self._wake is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.backoff_s)
+
+    async def _session(self, ws: ClientConnection) -> bool:
+        """Carry frames until the socket drops (True) or the link is told otherwise (False)."""
+        assert self._wake is not None
+        self.connects += 1
+        self._epoch += 1
+        epoch = self._epoch
+        await self._in_bench(self._tell, True)
+        tasks = {
+            asyncio.create_task(self._receive(ws)),
+            asyncio.create_task(self._send(ws, epoch)),
+            asyncio.create_task(self._watch_reload()),
+        }
+        waker = asyncio.create_task(self._wake.wait())
+        done, _ = await asyncio.wait(tasks | {waker}, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks | {waker}:
+            task.cancel()
+        self._epoch += 1
+        with contextlib.suppress(Exception):
+            await ws.close()
+        await self._in_bench(self._tell, False)
+        return waker not in done and not any(
+            t.done() and not t.cancelled() and t.result() == "reload" for t in done)
+
+    async def _receive(self, ws: ClientConnection) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for frame in ws:
+                text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
+                await self._in_bench(self._deliver, text)
+
+    async def _send(self, ws: ClientConnection, epoch: int) -> None:
+        assert self._outbox is not None
+        while True:
+            frame_epoch, text = await self._outbox.get()
+            if frame_epoch != epoch:
+                self.dropped += 1  # written for a socket that no longer exists
+                continue
+            try:
+                await ws.send(text)
+            except websockets.ConnectionClosed:
+                self.dropped += 1
+                return
+
+    async def _watch_reload(self) -> str:
+        while self._told is None or self.bench.firmware is self._told:
+            await asyncio.sleep(RELOAD_POLL_S)
+        log.info("OCPP link: the charger's firmware was reloaded; reconnecting")
+        return "reload"
+
+    async def _in_bench(self, fn: Any, arg: Any) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._bench_thread, fn, arg)
+
+    # ---- inside the bench (helper thread, bench lock) -------------------------------------
+    def _tell(self, up: bool) -> None:
+        bench = self.bench
+        with bench.lock:
+            firmware = bench.firmware
+            if up:
+                self._told = firmware
+                firmware.ocpp_connected(True)
+            else:
+                if self._told is firmware:  # a new firmware starts offline anyway
+                    firmware.ocpp_connected(False)
+                self._told = None
+            bench.changed()
+
+    def _deliver(self, text: str) -> None:
+        bench = self.bench
+        with bench.lock:
+            if bench.firmware is not self._told:
+                return  # meant for the firmware before the reload: lost with its RAM
+            bench.firmware.ocpp_receive(text)
+            bench.changed()
