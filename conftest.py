@@ -1,3 +1,9 @@
 """Loads the rig's pytest plugin (fixtures/) for the plans and the framework's own tests."""
 
-pytest_plugins = ["fixtures.verdicts", "fixtures.charger", "fixtures.ocpp", "fixtures.plugin"]
+pytest_plugins = [
+    "fixtures.verdicts",
+    "fixtures.charger",
+    "fixtures.ocpp",
+    "fixtures.plugin",
+    "fixtures.records",
+]

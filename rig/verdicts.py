@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from rig.catalogue import Catalogue
 from rig.measure import Measurement, Verdict, worst
@@ -52,8 +52,20 @@ class RequirementResult:
         return worst(executed) if executed else worst(verdicts)
 
 
+class BookListener(Protocol):
+    """Told of every measurement and outcome as it is added (the record store)."""
+
+    def measurement(self, m: Measurement) -> None: ...
+
+    def outcome(self, rid: str, verdict: Verdict, reason: str, test: str = "") -> None: ...
+
+
 class VerdictBook:
-    """Collects measurements and outcomes per requirement; thread-safe."""
+    """Collects measurements and outcomes per requirement; thread-safe.
+
+    ``listeners`` are called after each ``add``/``outcome``, outside the book's lock; an
+    exception of a listener reaches the caller (the measurement stays in the book).
+    """
 
     def __init__(self, catalogue: Catalogue, plan_name: str | None = None):
         self.catalogue = catalogue
@@ -66,6 +78,7 @@ class VerdictBook:
         self.started = time.time()
         self.finished: float | None = None
         self.notes: list[str] = []
+        self.listeners: list[BookListener] = []
         self._lock = threading.Lock()
 
     def add(self, measurement: Measurement) -> None:
@@ -74,6 +87,8 @@ class VerdictBook:
             result.measurements.append(measurement)
             if measurement.test:
                 result.tests.add(measurement.test)
+        for listener in list(self.listeners):
+            listener.measurement(measurement)
 
     def outcome(self, rid: str, verdict: Verdict, reason: str, test: str = "") -> None:
         with self._lock:
@@ -81,6 +96,8 @@ class VerdictBook:
             result.outcomes.append((verdict, reason))
             if test:
                 result.tests.add(test)
+        for listener in list(self.listeners):
+            listener.outcome(rid, verdict, reason, test)
 
     def verdict(self, rid: str) -> Verdict:
         return self.results[rid].verdict
