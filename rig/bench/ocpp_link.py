@@ -51,6 +51,8 @@ class OcppLink:
         self._wake: asyncio.Event | None = None
         self._outbox: asyncio.Queue[tuple[int, str]] | None = None
         self._stopping = False
+        self._config = 0  # +1 on every change of URL or enabled: the loop acts on changes only
+        self._config_lock = threading.Lock()
         self._bench_thread = concurrent.futures.ThreadPoolExecutor(1, "bench-ocpp-rx")
 
     # ---- control (any thread; never blocks on the loop) ---------------------------------
@@ -61,13 +63,17 @@ class OcppLink:
 
     def connect(self, url: str) -> None:
         """Connect to ``url`` (dropping any previous connection) and stay connected."""
-        self.url, self.enabled = url, True
+        self._configure(url, True)
         self._ensure_thread()
-        self._poke()
 
     def disconnect(self) -> None:
         """Drop the connection and stay offline (the URL is kept; ``connect`` resumes)."""
-        self.enabled = False
+        self._configure(self.url, False)
+
+    def _configure(self, url: str | None, enabled: bool) -> None:
+        with self._config_lock:
+            self.url, self.enabled = url, enabled
+            self._config += 1
         self._poke()
 
     def start(self) -> OcppLink:
@@ -78,8 +84,7 @@ class OcppLink:
     def stop(self) -> None:
         """Close the socket, tell the firmware, end the thread (idempotent)."""
         self._stopping = True
-        self.enabled = False
-        self._poke()
+        self._configure(self.url, False)
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -125,31 +130,39 @@ class OcppLink:
         self._loop = loop
         ready.set()
         while not self._stopping:
-            self._wake.clear()
-            if not (self.enabled and self.url):
-                await self._wake.wait()
+            with self._config_lock:
+                config, url, enabled = self._config, self.url, self.enabled
+            if not (enabled and url):
+                await self._reconfigured(config)
                 continue
             try:
-                ws = await connect(self.url, subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
+                ws = await connect(url, subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
                                    proxy=None, open_timeout=self.open_timeout_s)
             except Exception as exc:  # refused, bad URL, handshake: keep trying, say why
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                log.debug("OCPP link to %s: %s", self.url, self.last_error)
-                await self._pause()
+                log.debug("OCPP link to %s: %s", url, self.last_error)
+                await self._pause(config)
                 continue
-            peer_dropped = await self._session(ws)
+            peer_dropped = await self._session(ws, config)
             if peer_dropped:
-                await self._pause()
+                await self._pause(config)
 
-    async def _pause(self) -> None:
+    async def _reconfigured(self, config: int) -> None:
+        """Return once URL or enabled changed after ``config`` (spurious wakes are ignored)."""
+        assert self._wake is not None
+        while True:
+            self._wake.clear()
+            if self._config != config:
+                return
+            await self._wake.wait()
+
+    async def _pause(self, config: int) -> None:
         """Wait ``backoff_s`` before the next attempt, or less if told something new."""
-        assert self._wake is not None
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self.backoff_s)
+            await asyncio.wait_for(self._reconfigured(config), self.backoff_s)
 
-    async def _session(self, ws: ClientConnection) -> bool:
+    async def _session(self, ws: ClientConnection, config: int) -> bool:
         """Carry frames until the socket drops (True) or the link is told otherwise (False)."""
-        assert self._wake is not None
         self.connects += 1
         self._epoch += 1
         epoch = self._epoch
@@ -159,7 +172,7 @@ class OcppLink:
             asyncio.create_task(self._send(ws, epoch)),
             asyncio.create_task(self._watch_reload()),
         }
-        waker = asyncio.create_task(self._wake.wait())
+        waker = asyncio.create_task(self._reconfigured(config))
         done, _ = await asyncio.wait(tasks | {waker}, return_when=asyncio.FIRST_COMPLETED)
         for task in tasks | {waker}:
             task.cancel()

@@ -377,17 +377,19 @@ class CentralSystem:
         assert connection.request is not None
         cp_id = self._cp_id(connection.request.path)
         session = _ChargePointSession(cp_id, connection, self)
-        self._sessions[cp_id] = session  # a reconnecting charger replaces its old socket
-        self._notify()
+        with self._changed:
+            self._sessions[cp_id] = session  # a reconnecting charger replaces its old socket
+            self._changed.notify_all()
         log.info("%s connected", cp_id)
         try:
             await session.start()
         except websockets.ConnectionClosed:
             pass
         finally:
-            if self._sessions.get(cp_id) is session:
-                del self._sessions[cp_id]
-            self._notify()
+            with self._changed:
+                if self._sessions.get(cp_id) is session:
+                    del self._sessions[cp_id]
+                self._changed.notify_all()
             log.info("%s disconnected", cp_id)
 
     # ---- addresses and connections ----------------------------------------------------------
@@ -397,10 +399,12 @@ class CentralSystem:
 
     def charge_points(self) -> list[str]:
         """Ids of the charge points connected now."""
-        return sorted(self._sessions)
+        with self._changed:
+            return sorted(self._sessions)
 
     def is_connected(self, cp_id: str) -> bool:
-        return cp_id in self._sessions
+        with self._changed:
+            return cp_id in self._sessions
 
     def wait_connected(self, cp_id: str, timeout: float = 5.0) -> bool:
         """Wait (wall time) until ``cp_id`` is connected."""
@@ -423,10 +427,6 @@ class CentralSystem:
         log.warning("%s: OCPP violation: %s (%s)", msg.cp_id, error, msg.raw[:200])
         with self._changed:
             self.violations.append((msg, error))
-            self._changed.notify_all()
-
-    def _notify(self) -> None:
-        with self._changed:
             self._changed.notify_all()
 
     def wait_until(self, predicate: Callable[[], Any], timeout: float) -> Any:
@@ -544,7 +544,8 @@ class CentralSystem:
         if loop is None or threading.current_thread() is self._thread:
             raise ChargerLinkError("the OCPP central system is not running (or called from "
                                    "its own thread)")
-        session = self._sessions.get(cp_id)
+        with self._changed:
+            session = self._sessions.get(cp_id)
         if session is None:
             raise ChargerLinkError(
                 f"OCPP: charge point '{cp_id}' is not connected "

@@ -153,6 +153,7 @@ def linked(central: CentralSystem) -> Iterator[LinkedBench]:
     bench = LinkedBench(host, central)
     try:
         assert central.wait_connected(CP_ID, timeout=3), host.ocpp.last_error
+        assert central.wait_until(lambda: host.ocpp.connected, 3)  # the firmware knows it too
         yield bench
     finally:
         bench.close()
