@@ -124,7 +124,7 @@ def wait_trip(trace: Any, after: float, timeout: float, poll: float) -> Event | 
 def trip_or_fail(source: Any, current_a: float, ev: Any, trace: Any) -> tuple[Event, Event]:
     """A trip some other property is tested after: no trip is a precondition (ERROR)."""
     on = inject(source, current_a, ev, trace)
-    opened = wait_trip(trace, on.t, trip_budget(), poll=0.01)
+    opened = wait_trip(trace, on.t, trip_budget(), poll=0.05)
     if opened is None:
         pytest.fail(f"precondition: no trip within {trip_budget():g} s of "
                     f"{current_a * 1000:g} mA {source.waveform}")
