@@ -217,3 +217,60 @@ def test_energy_register(
                  "register_wh": measured, "analyser_wh": reference,
                  "resolution_share": resolution / reference,
                  "skew_s": [skew_start, skew_end]})
+
+
+# ---- MT-04 ------------------------------------------------------------------------------------
+def wait_message(csms: Any, clock: Any, action: str, since: int, timeout: float) -> Any:
+    """The charger's first ``action`` CALL since ``since``, polled in rig time: frames cross
+    the websocket in wall time while the bench clock stands still between polls."""
+    return clock.wait_until(lambda: csms.find(action, since=since), timeout, poll=0.05)
+
+
+@pytest.mark.requirement("MT-04")
+def test_transaction_energy(charger, csms, ev, power_analyser, trace, clock, rig, record):
+    """Energy of one OCPP transaction (StopTransaction meterStop - StartTransaction meterStart)
+    vs the analyser's integration (SIGMA) over the whole session. The integration starts
+    before the contactor closes and stops after it opened: the analyser sits at the socket, so
+    it sees exactly the session's energy. The charge lasts long enough that one Wh of the OCPP
+    values is under ``max_resolution_share`` of the energy (from the measured power).
+
+    U = combine(analyser energy accuracy, the OCPP resolution at the start and at the end)."""
+    params = CATALOGUE.params("MT-04")
+    resolution = float(params["ocpp_resolution_wh"])
+    share = float(params["max_resolution_share"])
+    wait_s = float(params["message_timeout_s"])
+    power_analyser.configure()
+    mark = csms.mark()
+    power_analyser.start_integration()
+    start = charger.start_charging(current_a=float(params["current_a"]), phases=3)
+    if wait_message(csms, clock, "StartTransaction", mark, wait_s) is None:
+        pytest.fail(f"precondition: no StartTransaction within {wait_s:g} s of the close")
+    settle_charge(start, trace, power_analyser, clock)
+    power_w = require_reference(power_analyser.power("SIGMA"), "P SIGMA")
+    duration = integration_time_s(power_w, resolution, share)
+    clock.sleep(duration)  # the charge itself: the physics, not a wait for an event
+    t_a = charger.unplug()
+    opened = trace.wait_for("CONTACTOR", 0, after=t_a, timeout=wait_s)
+    if opened is None:
+        pytest.fail("precondition: the contactor did not open after the vehicle left")
+    power_analyser.stop_integration()
+    stop = wait_message(csms, clock, "StopTransaction", mark, wait_s)
+    if stop is None:
+        pytest.fail(f"precondition: no StopTransaction within {wait_s:g} s of the unplug")
+    tx_id = stop.payload.get("transactionId")
+    tx = next((t for t in csms.transactions() if t.transaction_id == tx_id), None)
+    if tx is None or tx.meter_stop is None:
+        pytest.fail(f"precondition: StopTransaction for unknown transaction {tx_id!r}")
+    reference = require_reference(power_analyser.energy_wh("SIGMA"), "WH SIGMA")
+    measured = float(tx.meter_stop - tx.meter_start)
+    u = combine(std_u(rig, "power_analyser", "energy", reference),
+                resolution_u(resolution), resolution_u(resolution))
+    record("MT-04", (measured - reference) / reference * 100.0, "%",
+           uncertainty=u / reference * 100.0,
+           data={"current_a": float(params["current_a"]), "power_w": power_w,
+                 "charge_s": opened.t - start.t_close, "planned_s": duration,
+                 "integration_time_s": power_analyser.integration_time_s(),
+                 "transaction_id": tx_id, "meter_start_wh": tx.meter_start,
+                 "meter_stop_wh": tx.meter_stop, "reason": tx.reason,
+                 "ocpp_wh": measured, "analyser_wh": reference,
+                 "resolution_share": resolution / reference})
