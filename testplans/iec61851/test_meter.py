@@ -99,7 +99,9 @@ def restore_voltage(ac_source: Any, nominal_v: float) -> None:
 def test_current_reading(current_a, charger, power_analyser, console, trace, clock, rig, record):
     """Meter current (console ``meter``) vs the analyser's current, per phase, PF 1.
 
-    U = combine(analyser current accuracy: reading + range terms, meter display resolution)."""
+    U = combine(analyser current accuracy, meter display resolution): the analyser's reading
+    and range terms (rig file) each a rectangular bound a/sqrt(3), the display resolution
+    r/sqrt(12), added in quadrature and expanded with k = 2, in % of the reference."""
     resolution = float(CATALOGUE.params("MT-01")["display_resolution_a"])
     power_analyser.configure()
     start = charger.start_charging(current_a=current_a, phases=3, power_factor=1.0)
