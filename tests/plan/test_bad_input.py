@@ -11,7 +11,7 @@ import pytest
 from tests.plan.runner import ROOT, run_plan
 
 TM = ("test_timing.py",)
-GROUP_TM = ["TM-01", "TM-02", "TM-03"]
+GROUP_TM = ["TM-01", "TM-02", "TM-03", "TM-04", "TM-05", "TM-06"]
 
 
 def assert_all_error(run, message: str) -> None:
@@ -50,7 +50,8 @@ def test_profile_file_applies(tmp_path):
     profile = tmp_path / "slow.yaml"
     profile.write_text("timing:\n  open_after_b_s: 0.15\n")
     run = run_plan(tmp_path, "--charger-profile", str(profile), modules=TM)
-    assert run.executed() == {"TM-01": "PASS", "TM-02": "FAIL", "TM-03": "PASS"}, run.output
+    expected = {rid: "FAIL" if rid == "TM-02" else "PASS" for rid in GROUP_TM}
+    assert run.executed() == expected, run.output
 
 
 def _rig_file(tmp_path: Path, old: str, new: str) -> Path:
