@@ -209,8 +209,12 @@ class OcppLink:
         return "reload"
 
     async def _in_bench(self, fn: Any, arg: Any) -> None:
+        """Run ``fn(arg)`` on the helper thread; a firmware that raises does not end the link."""
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._bench_thread, fn, arg)
+        try:
+            await loop.run_in_executor(self._bench_thread, fn, arg)
+        except Exception:
+            log.exception("OCPP link: the firmware raised on %s(%r)", fn.__name__, arg)
 
     # ---- inside the bench (helper thread, bench lock) -------------------------------------
     def _tell(self, up: bool) -> None:
