@@ -6,6 +6,9 @@ The rig file gives each instrument's accuracy per quantity, as the data sheet st
       current: {reading_pct: 0.1, range_pct: 0.1, range: 40}
       time: {resolution_s: 1.0e-6}
 
+An auto-ranging instrument lists its ``ranges`` instead of one ``range``: the range term then
+uses the range the reading falls in (the smallest range that holds it), as the instrument does.
+
 Each term is a bound of a rectangular distribution (standard uncertainty a/sqrt(3)); a
 resolution r contributes r/sqrt(12). Terms add in quadrature and the result is expanded with
 k = 2 (about 95 % coverage). That one rule is used for every measurement of every plan, and the
@@ -19,7 +22,18 @@ from collections.abc import Mapping
 from typing import Any
 
 COVERAGE_K = 2.0
-TERMS = ("reading_pct", "range_pct", "range", "absolute", "resolution", "resolution_s")
+TERMS = (
+    "reading_pct", "range_pct", "range", "ranges", "absolute", "resolution", "resolution_s"
+)
+
+
+def range_for(spec: Mapping[str, Any], value: float) -> float:
+    """The measuring range of a reading: the fixed ``range``, or the smallest of ``ranges``
+    that holds the value (the largest if none does)."""
+    ranges = sorted(float(r) for r in spec.get("ranges", ()))
+    if not ranges:
+        return float(spec.get("range", 0.0))
+    return next((r for r in ranges if abs(value) <= r), ranges[-1])
 
 
 def standard_uncertainty(spec: Mapping[str, Any], value: float) -> float:
@@ -29,7 +43,7 @@ def standard_uncertainty(spec: Mapping[str, Any], value: float) -> float:
         raise ValueError(f"unknown accuracy terms {sorted(unknown)} (known: {', '.join(TERMS)})")
     bounds = [
         abs(value) * float(spec.get("reading_pct", 0.0)) / 100.0,
-        float(spec.get("range", 0.0)) * float(spec.get("range_pct", 0.0)) / 100.0,
+        range_for(spec, value) * float(spec.get("range_pct", 0.0)) / 100.0,
         float(spec.get("absolute", 0.0)),
     ]
     resolution = float(spec.get("resolution", spec.get("resolution_s", 0.0)))

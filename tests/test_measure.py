@@ -68,3 +68,14 @@ def test_uncertainty_from_accuracy_spec():
     assert combine(3.0, 4.0, k=1) == pytest.approx(5.0)
     with pytest.raises(ValueError, match="unknown accuracy terms"):
         standard_uncertainty({"readng_pct": 1}, 1.0)
+
+
+def test_auto_ranging_uses_the_range_of_the_reading():
+    spec = {"reading_pct": 0.1, "range_pct": 0.1, "ranges": [0.5, 1, 2, 5, 10, 20, 40]}
+    # 6 A falls in the 10 A range: bounds 0.006 A and 0.01 A
+    u = math.sqrt((0.006 / math.sqrt(3)) ** 2 + (0.01 / math.sqrt(3)) ** 2)
+    assert standard_uncertainty(spec, 6.0) == pytest.approx(u)
+    # above the largest range: the largest
+    assert standard_uncertainty(spec, 50.0) == pytest.approx(
+        math.sqrt((0.05 / math.sqrt(3)) ** 2 + (0.04 / math.sqrt(3)) ** 2)
+    )
