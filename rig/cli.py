@@ -66,6 +66,19 @@ def _bench_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _runs(args: argparse.Namespace) -> int:
+    import os
+
+    from rig.records.listing import RecordsError, list_runs
+
+    try:
+        print(list_runs(args.records or os.environ.get("RIG_RECORDS_URL"), args.limit))
+    except RecordsError as exc:
+        print(f"rig runs: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rig", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -95,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--print-env", action="store_true",
                        help="print only the `export LG_BENCH_...` lines")
     serve.set_defaults(func=_bench_serve)
+
+    runs = sub.add_parser("runs", help="the runs in the record store, newest first")
+    runs.add_argument("--records", metavar="URL",
+                      help="the store (default $RIG_RECORDS_URL, else reports/records.sqlite)")
+    runs.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
+    runs.set_defaults(func=_runs)
     return parser
 
 
