@@ -24,12 +24,22 @@ watchdog                        ``OUTP:PROT:WDOG ON``, ``...:WDOG:DEL <s>``,
 Its error replies carry no plus sign (``0,"No error"``, unlike Keysight's ``+0``): the base
 class parses the integer, never the text. Every per-phase method selects its phase explicitly
 (the selection is instrument state; relying on what an earlier call left is how one phase ends up
-at the wrong voltage).
+at the wrong voltage). For the same reason voltage and phase angle are remembered per phase, and
+read back after a reconnect with that phase selected in the same message.
 """
 
 from __future__ import annotations
 
-from rig.instruments.base import OutputWatchdog, ScpiInstrument, check_range, quantity
+from typing import Any
+
+from rig.instruments.base import (
+    OutputWatchdog,
+    Quantity,
+    ScpiInstrument,
+    Setting,
+    check_range,
+    quantity,
+)
 from rig.instruments.protocols import AcSource
 
 
@@ -39,13 +49,15 @@ class Asterion(OutputWatchdog, ScpiInstrument, AcSource):
     phases = 3
     safe_commands = ("OUTP OFF", "OUTP:PROT:WDOG OFF")
 
+    # the selection is tracked (per-phase settings are remembered per phase), not read back:
+    # every per-phase method selects its phase itself
     coupling = quantity(
         "INST:COUP?", "INST:COUP %s", "Program all phases (ALL) or the selected one (NONE)",
-        str, values=("ALL", "NONE"),
+        str, values=("ALL", "NONE"), verify=False,
     )
     selected_phase = quantity(
         "INST:NSEL?", "INST:NSEL %d", "Phase that settings and measurements apply to", int,
-        values=(1, 2, 3),
+        values=(1, 2, 3), verify=False,
     )
     voltage = quantity(
         "VOLT:AC?", "VOLT:AC %g", "Output voltage of the selected phase(s)", unit="V",
@@ -62,7 +74,27 @@ class Asterion(OutputWatchdog, ScpiInstrument, AcSource):
     )
     output = quantity("OUTP?", "OUTP %s", "Output relay closed", bool)
 
+    PER_PHASE = ("voltage", "phase_angle")
+
     # ---- phase selection ----------------------------------------------------------------------
+    def settings_for(self, q: Quantity, value: Any, command: str) -> list[Setting]:
+        """Voltage and phase angle are remembered for each phase the selection made them
+        apply to, and read back with that phase selected; unknown selection: not at all."""
+        if q.name not in self.PER_PHASE:
+            return super().settings_for(q, value, command)
+        tracked = {s.quantity.name: s.value for s in self._settings.values()}
+        if tracked.get("coupling") == "ALL":
+            phases: tuple[int, ...] = (1, 2, 3)
+        elif tracked.get("coupling") == "NONE" and tracked.get("selected_phase") in (1, 2, 3):
+            phases = (tracked["selected_phase"],)
+        else:
+            return []
+        return [
+            Setting(f"{q.name} (phase {n})", value, command.strip(),
+                    f"{self._selection(n)};:{q.get_command}", q)
+            for n in phases
+        ]
+
     def _check_phase(self, phase: int | None) -> None:
         if phase is not None and (isinstance(phase, bool) or phase not in (1, 2, 3)):
             raise ValueError(f"phase = {phase!r}: 1, 2, 3 or None (all phases) is expected")

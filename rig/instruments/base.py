@@ -7,6 +7,14 @@ Every configuration write is followed by an error-queue query (~60 us on loopbac
 instrument that silently ignores a command would otherwise turn into a wrong measurement, which
 on a certification rig is worse than a stopped run. The error names the command that failed.
 
+Settings survive a lost link, or the step fails: every configuration the driver writes through
+a :func:`quantity` (by the property, or as the same command in a raw ``send``, a ``;`` chain
+or a safe-state list) is remembered with the command that set it. When the transport has to
+reopen the session (a dropped link, a timeout, a rebooted instrument), the driver reads every
+remembered setting back before anything else is sent; an instrument that lost one (it rebooted)
+raises :class:`SettingsLost` naming the setting, what it is now, what it was set to and the
+command, so a step never goes on with a different physical state than the one it set up.
+
 Why our own property helper instead of pymeasure's ``Instrument.control``: ``control`` keeps a
 reply it cannot cast as a string (a garbled reply would pass as a value), clips out-of-range
 values with ``truncated_range`` instead of refusing them, and cannot name the property in its
@@ -17,11 +25,13 @@ drivers reuse pymeasure's own model classes.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pymeasure.instruments import Instrument as PymeasureInstrument
@@ -29,12 +39,40 @@ from pymeasure.instruments import SCPIMixin
 
 from rig.errors import ConfigError, InstrumentError, InstrumentTimeout
 from rig.instruments import protocols
-from rig.transport import InstrumentLinkError, Transcript, VisaTransport, scpi_float
+from rig.transport import (
+    InstrumentLinkError,
+    Transcript,
+    VisaTransport,
+    idempotent_query,
+    scpi_float,
+)
 
 log = logging.getLogger(__name__)
 
 _ERROR_REPLY = re.compile(r'^\s*(?::?[A-Za-z][\w:]*\s+)?([+-]?\d+)\s*(?:,\s*(.*))?$', re.S)
 _MAX_ERRORS = 64  # more than any queue holds: a reply that never says 0 must not loop forever
+#: A setting read back within this relative tolerance of what was set is still that setting
+#: (instruments round to their resolution; a lost setting is back at a power-on default).
+SETTING_REL_TOL = 1e-3
+_CONVERSION = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGs]")
+
+
+def _header(part: str) -> str:
+    """``":SOUR:CURR:LEV 0.1"`` -> ``"SOUR:CURR:LEV"`` (upper case, no leading colon)."""
+    words = part.strip().split(None, 1)
+    return words[0].lstrip(":").upper() if words else ""
+
+
+def _written_pattern(set_command: str | None) -> re.Pattern[str] | None:
+    """A regex that recognises ``set_command``'s messages and captures the value's token;
+    None for set commands it cannot undo (no or several values, ``;`` chains)."""
+    if not set_command or ";" in set_command or len(_CONVERSION.findall(set_command)) != 1:
+        return None
+    head, tail = _CONVERSION.split(set_command.strip().lstrip(":"))
+    words = r"\s+".join(re.escape(w) for w in head.split())
+    space = r"\s+" if head[-1:].isspace() else ""
+    rest = r"\s+".join(re.escape(w) for w in tail.split())
+    return re.compile(rf"\s*:?{words}{space}(?P<token>.+?)\s*{rest}\s*", re.I)
 
 
 def _is_number(value: Any) -> bool:
@@ -83,6 +121,9 @@ class Quantity(property):
         values: Sequence[Any] | Mapping[Any, str] | None = None,
         cast: Callable[[str], Any] = float,
         check: bool = True,
+        verify: bool = True,
+        set_by: Mapping[str, Any] | None = None,
+        changed_by: Sequence[str] = (),
     ):
         self.get_command, self.set_command = get_command, set_command
         self.unit, self.range, self.cast, self.check = unit, range, cast, check
@@ -90,6 +131,11 @@ class Quantity(property):
             values = {True: "ON", False: "OFF"}
         self.values = values
         self.name = "quantity"
+        #: Read back after a reconnect (False: only tracked, e.g. a phase selection).
+        self.verify = verify and get_command is not None
+        self._pattern = _written_pattern(set_command) if get_command else None
+        self.set_by = {k.strip().lstrip(":").upper(): v for k, v in (set_by or {}).items()}
+        self.changed_by = tuple(h.strip().lstrip(":").upper() for h in changed_by)
         super().__init__(
             self._get if get_command else None, self._set if set_command else None
         )
@@ -132,8 +178,16 @@ class Quantity(property):
             obj.write(command)
 
     def _get(self, obj: ScpiInstrument) -> Any:
-        command = self.get_command or ""
-        reply = obj.query(command)
+        return self.read(obj)
+
+    def read(self, obj: ScpiInstrument, command: str | None = None) -> Any:
+        """Ask the instrument (``command``: a query other than the get command that reads the
+        same value, e.g. with a phase selected first) and parse its reply."""
+        command = command or self.get_command or ""
+        return self.parse(obj, obj.query(command), command)
+
+    def parse(self, obj: ScpiInstrument, reply: str, command: str) -> Any:
+        """A reply of the get command as the value a set takes (bools, mapped words, ...)."""
         if self.cast is bool:
             return obj.parse_bool(reply, command)
         if self.cast is float:
@@ -144,12 +198,111 @@ class Quantity(property):
             try:
                 value = self.cast(reply)
             except (TypeError, ValueError):
-                raise obj.bad_reply(command, reply, self.cast.__name__) from None
+                expected = getattr(self.cast, "expected", self.cast.__name__)
+                raise obj.bad_reply(command, reply, expected) from None
         if isinstance(self.values, Mapping):
             for key, token in self.values.items():
                 if isinstance(value, str) and str(token).upper() == value.upper():
                     return key
         return value
+
+    # ---- the settings cache: recognising what was written, comparing what reads back -------
+    def written(self, part: str) -> tuple[bool, Any]:
+        """Does one message part (no ``;``) set this quantity? ``(True, value)`` if it does
+        (value None: it changed it to something this quantity cannot tell), else
+        ``(False, None)``."""
+        key = part.strip().lstrip(":").upper()
+        if key in self.set_by:
+            return True, self.set_by[key]
+        if self._pattern is not None:
+            match = self._pattern.fullmatch(part)
+            if match:
+                try:
+                    return True, self.from_token(match.group("token"))
+                except (TypeError, ValueError):
+                    return True, None
+        if self.changed_by and _header(part) in self.changed_by:
+            return True, None
+        return False, None
+
+    def from_token(self, token: str) -> Any:
+        """The value a set command's token stands for (the inverse of :meth:`validate`)."""
+        token = token.strip().strip('"')
+        if isinstance(self.values, Mapping):
+            for key, word in self.values.items():
+                if str(word).upper() == token.upper():
+                    return key
+            if self.cast is bool and token in ("0", "1"):
+                return token == "1"
+            number = scpi_float(token)  # a number for a number-keyed map (:RATE 0.1)
+            return next(k for k in self.values if _is_number(k) and k == number)
+        if self.values is not None:
+            numeric = any(_is_number(c) for c in self.values)
+            return check_choice(self.name, scpi_float(token) if numeric else token, self.values)
+        if self.cast in (float, int) or self.range is not None:
+            return scpi_float(token)
+        return self.cast(token)
+
+    def same(self, actual: Any, expected: Any) -> bool:
+        """Is the value read back the one that was set (numbers within SETTING_REL_TOL)?"""
+        if _is_number(actual) and _is_number(expected):
+            a, e = float(actual), float(expected)
+            if math.isnan(a) or math.isnan(e):
+                return math.isnan(a) and math.isnan(e)
+            return math.isclose(a, e, rel_tol=SETTING_REL_TOL, abs_tol=1e-12)
+        if isinstance(actual, str) and isinstance(expected, str):
+            return actual.strip().upper() == expected.strip().upper()
+        return bool(actual == expected and type(actual) is type(expected))
+
+    def show(self, value: Any) -> str:
+        """A value as a message shows it: ``230 V``, ``ON``, ``P3W4``."""
+        if isinstance(self.values, Mapping) and not _is_number(value):
+            for key, word in self.values.items():
+                if key == value and type(key) is type(value):
+                    return str(word)
+        if _is_number(value):
+            return f"{float(value):g} {self.unit}".rstrip()
+        return "NONE" if value is None else str(value)
+
+
+@dataclass
+class Setting:
+    """One value a driver wrote, with how to read it back after a reconnect."""
+
+    name: str  #: what messages call it: ``voltage``, ``voltage (phase 2)``
+    value: Any  #: as the driver set it
+    command: str  #: the message part that set it
+    readback: str  #: the query that reads it back
+    quantity: Quantity
+
+    @property
+    def verify(self) -> bool:
+        return self.quantity.verify
+
+
+class SettingsLost(InstrumentError):
+    """After a reconnect the instrument no longer holds what the driver set (it rebooted)."""
+
+    def __init__(self, instrument: str, address: str, lost: list[tuple[Setting, Any]]):
+        self.lost = lost
+        details = "; ".join(
+            f"{s.name} is {s.quantity.show(actual)}, expected {s.quantity.show(s.value)} "
+            f"(last command '{s.command}')"
+            for s, actual in lost
+        )
+        first = lost[0][0].command if lost else ""
+        super().__init__(instrument, address, first, f"settings lost after reconnect: {details}")
+        self.args = (f"{instrument} at {address}: settings lost after reconnect: {details}",)
+
+
+@functools.cache
+def _quantities_of(cls: type) -> tuple[Quantity, ...]:
+    seen: dict[str, property] = {}
+    for klass in cls.__mro__:
+        for name, value in vars(klass).items():
+            if name not in seen and isinstance(value, property):
+                seen[name] = value
+    return tuple(q for q in seen.values() if isinstance(q, Quantity))
 
 
 def quantity(
@@ -162,6 +315,9 @@ def quantity(
     range: tuple[float, float] | None = None,
     values: Sequence[Any] | Mapping[Any, str] | None = None,
     check: bool = True,
+    verify: bool = True,
+    set_by: Mapping[str, Any] | None = None,
+    changed_by: Sequence[str] = (),
 ) -> Quantity:
     """One line of the manual's command table as a property, like pymeasure's ``control``.
 
@@ -170,8 +326,17 @@ def quantity(
     ``range`` bounds a number; ``values`` lists allowed values, or maps them to the words the
     instrument uses (``bool`` quantities default to ``{True: "ON", False: "OFF"}``). ``check``
     reads the error queue after each set and raises InstrumentError naming the command.
+
+    A quantity with both commands is a *setting*: whatever writes its set command (the property,
+    a raw ``send``, a ``;`` chain) is remembered, and read back with the get command after a
+    reconnect (``verify=False``: only tracked, never read back). ``set_by`` maps other exact
+    commands to the value they leave (``{":SOUR:WAVE:ABOR": False}``); a command whose header
+    is in ``changed_by`` leaves it unknown (it is no longer verified).
     """
-    return Quantity(get_command, set_command, doc, unit, range, values, cast, check)
+    return Quantity(
+        get_command, set_command, doc, unit, range, values, cast, check, verify, set_by,
+        changed_by,
+    )
 
 
 class ScpiInstrument(SCPIMixin, PymeasureInstrument, protocols.Instrument):
@@ -188,6 +353,9 @@ class ScpiInstrument(SCPIMixin, PymeasureInstrument, protocols.Instrument):
     safe_commands: ClassVar[tuple[str, ...]] = ()
     #: Driver options accepted from the rig description, with their defaults.
     OPTIONS: ClassVar[dict[str, Any]] = {}
+    #: Queries never asked twice after a lost link although they only ask (the error query is
+    #: always one): their reply depends on state the driver does not read back.
+    no_retry: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -197,6 +365,7 @@ class ScpiInstrument(SCPIMixin, PymeasureInstrument, protocols.Instrument):
         timeout_s: float = 2.0,
         **options: Any,
     ):
+        self._settings: dict[str, Setting] = {}
         self.driver_options = self._check_options(name, options)
         self.setup_options(name)
         if isinstance(timeout_s, bool) or not isinstance(timeout_s, numbers.Real) or not (
@@ -205,6 +374,8 @@ class ScpiInstrument(SCPIMixin, PymeasureInstrument, protocols.Instrument):
             raise ConfigError(f"instrument {name}", "timeout_s", "seconds in (0, 600]")
         self.identity: protocols.Identity | None = None
         transport = VisaTransport(resource, name, transcript, float(timeout_s))
+        transport.on_reconnect = self.verify_settings
+        transport.no_retry.update({self.error_query, *self.no_retry})
         super().__init__(transport, name)
 
     @classmethod
@@ -249,10 +420,83 @@ class ScpiInstrument(SCPIMixin, PymeasureInstrument, protocols.Instrument):
             self.close()
 
     # ---- I/O --------------------------------------------------------------------------------
+    def write(self, command: str, **kwargs: Any) -> None:
+        """Write a message; settings it makes are remembered (forgotten if it failed)."""
+        try:
+            super().write(command, **kwargs)
+        except BaseException:
+            self._written(command, ok=False)
+            raise
+        self._written(command, ok=True)
+
     def ask(self, command: str, query_delay: float | None = None) -> str:
         """Write a query and read its reply, atomically with respect to other threads."""
         # the transport, not self.read(): PowerAnalyser.read(items) takes that name
-        return self.transport.ask(command, query_delay)
+        if idempotent_query(command):
+            return self.transport.ask(command, query_delay)
+        try:  # it also sets something (``SOUR:CP:STAT C;:TRAC:EVEN:LAST? STATE``)
+            reply = self.transport.ask(command, query_delay)
+        except BaseException:
+            self._written(command, ok=False)
+            raise
+        self._written(command, ok=True)
+        return reply
+
+    # ---- the settings cache -------------------------------------------------------------------
+    @classmethod
+    def quantities(cls) -> tuple[Quantity, ...]:
+        """Every :class:`Quantity` of the driver (a subclass's definition wins)."""
+        return _quantities_of(cls)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """What the driver set and will read back after a reconnect: name -> value."""
+        return {s.name: s.value for s in self._settings.values() if s.verify}
+
+    def settings_for(self, q: Quantity, value: Any, command: str) -> list[Setting]:
+        """How a write of ``q`` is remembered (override for settings that depend on a
+        selection, like a phase): one :class:`Setting` read back with the get command."""
+        return [Setting(q.name, value, command.strip(), q.get_command or "", q)]
+
+    def _written(self, message: str, ok: bool) -> None:
+        """Remember (``ok``) or forget the settings each part of ``message`` makes."""
+        for part in message.split(";"):
+            if not part.strip() or _header(part).endswith("?"):
+                continue
+            if _header(part) == "*RST":
+                self._settings.clear()
+                continue
+            for q in self.quantities():
+                hit, value = q.written(part)
+                if not hit:
+                    continue
+                made = self.settings_for(q, value, part)
+                keep = ok and value is not None
+                names = {s.name for s in made}
+                for key in [k for k, s in self._settings.items() if s.quantity is q]:
+                    if not names or (key in names and not keep):  # in doubt: forget
+                        del self._settings[key]
+                if keep:
+                    self._settings.update((s.name, s) for s in made)  # replaced in place
+
+    def verify_settings(self) -> None:
+        """Read every remembered setting back (the transport calls this after reopening the
+        session); :class:`SettingsLost` if one changed. A lost setting is forgotten once
+        reported: the instrument's state is known again, the step that set it has failed."""
+        for key in [k for k, s in self._settings.items() if not s.verify]:
+            del self._settings[key]  # only tracked: unknown after a reconnect
+        lost: list[tuple[Setting, Any]] = []
+        for key, setting in list(self._settings.items()):
+            if not setting.verify:
+                continue
+            actual = setting.quantity.read(self, setting.readback)
+            if not setting.quantity.same(actual, setting.value):
+                lost.append((setting, actual))
+                self._settings.pop(key, None)
+        if lost:
+            exc = SettingsLost(self.name, self.resource, lost)
+            log.error("%s", exc)
+            raise exc
 
     def query(self, command: str) -> str:
         """The reply to ``command``, stripped."""
@@ -263,8 +507,14 @@ class ScpiInstrument(SCPIMixin, PymeasureInstrument, protocols.Instrument):
         self.write(command)
         try:
             self.raise_errors(command)
-        except (InstrumentTimeout, InstrumentLinkError) as exc:
-            # name the setting that was being made, not just the error query after it
+        except SettingsLost:
+            raise
+        except InstrumentError as exc:
+            if hasattr(exc, "errors") or exc.command == command:
+                raise  # the instrument refused it: the error already names the command
+            # no answer, a lost link or a garbled reply to the error query: the setting is in
+            # doubt; name the setting that was being made, not just the error query after it
+            self._written(command, ok=False)
             detail = f"{exc.detail} (checking the error queue after it)"
             raise type(exc)(exc.instrument, exc.address, command, detail) from exc
 
@@ -330,6 +580,8 @@ class ScpiInstrument(SCPIMixin, PymeasureInstrument, protocols.Instrument):
         """Read the error queue; raise InstrumentError naming ``command`` if it was not empty."""
         errors = self.read_errors()
         if errors:
+            if command:
+                self._written(command, ok=False)  # refused: its settings are in doubt
             detail = "; ".join(f'{code},"{text}"' for code, text in errors)
             exc = InstrumentError(
                 self.name, self.resource, command or self.error_query, f"instrument error {detail}"
@@ -368,9 +620,13 @@ class ScpiInstrument(SCPIMixin, PymeasureInstrument, protocols.Instrument):
         teardown does not blame the safe state for them. A dead link stops at once (one
         timeout, not one per command); a refused command raises after all were tried.
         """
-        for code, text in self.read_errors():
-            log.warning("%s: stale error before make_safe: %d,%s", self.name, code, text)
         refused: InstrumentError | None = None
+        try:
+            stale = self.read_errors()
+        except SettingsLost as exc:  # it rebooted: make it safe all the same, then say so
+            refused, stale = exc, self.read_errors()
+        for code, text in stale:
+            log.warning("%s: stale error before make_safe: %d,%s", self.name, code, text)
         for command in self.safe_commands:
             try:
                 self.send(command)

@@ -27,11 +27,21 @@ watchdog                             ``OUTP:PROT:WDOG ON``, ``...:DEL <s>``,
 Every state command is traced by the emulator, changed or not, so ``set_state`` asks for the
 last ``STATE`` event in the same message and returns the instrument's own timestamp of the
 change: timing verdicts never depend on the host's clock around a VISA call.
+
+Vehicle state, CP fault, cable and load are settings (quantities): whichever method sends them,
+they are read back after a reconnect, so an emulator that rebooted (vehicle gone to A, load off)
+under a running charge is an ERROR of the step, not a charger that "opened" its contactor.
 """
 
 from __future__ import annotations
 
-from rig.instruments.base import OutputWatchdog, ScpiInstrument, check_choice, check_range
+from rig.instruments.base import (
+    OutputWatchdog,
+    ScpiInstrument,
+    check_choice,
+    check_range,
+    quantity,
+)
 from rig.instruments.protocols import EvEmulator, Event, PilotMeasurement
 
 STATES = ("A", "B", "C", "D")
@@ -44,10 +54,34 @@ PILOT_COMMANDS = (
 _TIME_RESOLUTION_S = 1e-6
 
 
+def _ohm_or_none(text: str) -> float | None:
+    """``NONE`` (no cable) or a resistance in ohm."""
+    from rig.transport import scpi_float
+
+    word = text.strip().strip('"').upper()
+    return None if word in ("NONE", "INF", "OPEN") else scpi_float(word)
+
+
+_ohm_or_none.expected = "a resistance in ohm or NONE"  # type: ignore[attr-defined]
+
+
 class EVE1(OutputWatchdog, ScpiInstrument, EvEmulator):
     """The EVE-1 EV emulator."""
 
     safe_commands = ("SOUR:CP:STAT A", "SOUR:CP:FAUL NONE", "OUTP:LOAD OFF")
+
+    # ---- settings (read back after a reconnect; set through the methods below) --------------
+    vehicle_state = quantity(
+        "SOUR:CP:STAT?", "SOUR:CP:STAT %s", "Vehicle state (set_state)", str, values=STATES,
+        set_by={"SOUR:CP:RES INF": "A"}, changed_by=("SOUR:CP:RES",),
+    )
+    cp_fault = quantity("SOUR:CP:FAUL?", "SOUR:CP:FAUL %s", "CP fault (set_fault)", str,
+                        values=FAULTS)
+    pp_resistance = quantity(
+        "SOUR:PP:RES?", "SOUR:PP:RES %s", "Cable's PP resistor (set_cable; None: no cable)",
+        _ohm_or_none, unit="ohm",
+    )
+    load = quantity("OUTP:LOAD?", "OUTP:LOAD %s", "Vehicle load switched on (load_on)", bool)
 
     # ---- changes with a timestamp -----------------------------------------------------------
     def _timed(self, command: str, kind: str, expected: str) -> float:

@@ -21,6 +21,11 @@ compliance        ``:SOUR:CURR:VLIM:TRIP?``
 
 A current source only applies the step; the trip is timed by the EV emulator's trace, which
 records the source's output edge (``RCI,ON`` / ``RCI,STEP``) on its own time base.
+
+The settings that decide what the sensor sees (output on, level or amplitude, voltage limit)
+are :func:`~rig.instruments.base.quantity` lines with pymeasure's own commands, so they are read
+back after a reconnect like every driver's: a source that rebooted while injecting is an ERROR
+of the step, never a charger that "did not trip".
 """
 
 from __future__ import annotations
@@ -62,6 +67,17 @@ class Keithley2450(ScpiInstrument, _Pymeasure2450, ResidualCurrentSource):
     waveform = "dc"
     OPTIONS = {"current_range_a": None, "compliance_v": 10.0}
     safe_commands = ("OUTPUT OFF", ":SOUR:CURR:LEV 0")
+
+    # pymeasure's commands, as settings (enable_source/disable_source write OUTPUT ON/OFF)
+    output = quantity("OUTPUT?", "OUTPUT %s", "Source output on", bool, check=False)
+    source_current = quantity(
+        ":SOUR:CURR?", ":SOUR:CURR:LEV %g", "Source current level (apply() checks it)",
+        unit="A", check=False,
+    )
+    compliance_voltage = quantity(
+        ":SOUR:CURR:VLIM?", ":SOUR:CURR:VLIM %g", "Voltage limit (option compliance_v)",
+        unit="V", check=False,
+    )
 
     def setup_options(self, name: str) -> None:
         self.compliance_v = _option(self.driver_options, name, "compliance_v", 0.02, 210.0)
@@ -123,6 +139,20 @@ class Keithley6221(ScpiInstrument, _Pymeasure6221, ResidualCurrentSource):
     waveform = "ac"
     OPTIONS = {"turns": 1, "compliance_v": 10.0, "frequency_hz": 50.0}
     safe_commands = (":SOUR:WAVE:ABOR", "OUTPUT OFF")
+
+    # pymeasure's commands, as settings: the waveform starts (INIT) and stops (ABOR) the output
+    output = quantity(
+        "OUTPut?", "OUTPUT %s", "Source output on", bool, check=False,
+        set_by={":SOUR:WAVE:INIT": True, ":SOUR:WAVE:ABOR": False},
+    )
+    waveform_amplitude = quantity(
+        ":SOUR:WAVE:AMPL?", ":SOUR:WAVE:AMPL %g", "Sine amplitude, peak (apply() checks it)",
+        unit="A", check=False,
+    )
+    source_compliance = quantity(
+        ":SOUR:CURR:COMP?", ":SOUR:CURR:COMP %g", "Voltage limit (option compliance_v)",
+        unit="V", check=False,
+    )
 
     waveform_duration_time = quantity(
         None, ":SOUR:WAVE:DUR:TIME %g", "Waveform duration (the rig runs INF, see apply)",

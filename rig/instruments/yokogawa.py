@@ -21,8 +21,9 @@ errors                      ``:STAT:ERR?`` (not ``SYST:ERR?``)         ``0,"No e
 ==========================  =========================================  =========================
 
 :meth:`WT333E.read` programs the item list only when it differs from the last one it
-programmed (a read of the same items is one ``:NUM:NORM:VAL?``); any error forgets the list, so
-a rebooted or reprogrammed analyser never returns the wrong quantities.
+programmed (a read of the same items is one ``:NUM:NORM:VAL?``); any error and any reconnect forget
+the list, and ``:NUM:NORM:VAL?`` is never asked again on a new session, so a rebooted or
+reprogrammed analyser never returns the wrong quantities.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any
 from rig.errors import InstrumentError
 from rig.instruments.base import ScpiInstrument, quantity
 from rig.instruments.protocols import PowerAnalyser
+from rig.transport import InstrumentLinkError
 
 FUNCTIONS = (
     "U", "I", "P", "S", "Q", "LAMBDA", "PHI", "FU", "FI", "WH", "WHP", "WHM", "AH", "TIME",
@@ -64,6 +66,7 @@ class WT333E(ScpiInstrument, PowerAnalyser):
 
     error_query = ":STAT:ERR?"
     safe_commands = ()  # it only measures: nothing to switch off
+    no_retry = (":NUM:NORM:VAL?",)  # its meaning is the item list, which a reboot loses
 
     wiring = quantity(":INP:WIR?", ":INP:WIR %s", "Wiring system", str, values=WIRINGS)
     rate = quantity(":RATE?", ":RATE %s", "Data update interval", unit="s", values=RATES)
@@ -92,6 +95,10 @@ class WT333E(ScpiInstrument, PowerAnalyser):
             self._items = None
             raise
 
+    def verify_settings(self) -> None:
+        self._items = None  # a new session: program the items again before the next read
+        super().verify_settings()
+
     # ---- PowerAnalyser ----------------------------------------------------------------------
     def configure(self, wiring: str = "P3W4") -> None:
         """Remote, no headers, ASCII numbers, wiring, auto ranges."""
@@ -119,7 +126,18 @@ class WT333E(ScpiInstrument, PowerAnalyser):
                 parts += [f":NUM:NORM:ITEM{n} {f},{e}" for n, (f, e) in enumerate(wanted, 1)]
                 self.send(";".join(parts))
                 self._items = wanted
-            return self.query_floats(":NUM:NORM:VAL?", len(wanted))
+            session = self.transport.reconnects
+            try:
+                values = self.query_floats(":NUM:NORM:VAL?", len(wanted))
+            finally:
+                if self.transport.reconnects != session:
+                    # a new session under the query: the values may be of another item list
+                    raise InstrumentLinkError(
+                        self.name, self.resource, ":NUM:NORM:VAL?",
+                        "the link was reopened under the query: a rebooted analyser reads its "
+                        "default items (they are programmed again by the next read)",
+                    )
+            return values
         except InstrumentError:
             self._items = None
             raise

@@ -1,7 +1,7 @@
 """How drivers reach instruments: a pyvisa session with a transcript and errors in context."""
 
 from .transcript import RECEIVED, SENT, Transcript, TranscriptEntry
-from .visa import InstrumentLinkError, VisaTransport, scpi_float
+from .visa import InstrumentLinkError, VisaTransport, idempotent_query, scpi_float
 
 __all__ = [
     "RECEIVED",
@@ -10,5 +10,6 @@ __all__ = [
     "Transcript",
     "TranscriptEntry",
     "VisaTransport",
+    "idempotent_query",
     "scpi_float",
 ]

@@ -12,9 +12,18 @@ plain pymeasure instruments) that adds what a certification rig needs on top:
 - a connection check at open: pyvisa-py reports a refused TCP connection as opened (the
   non-blocking connect looks "ready" to ``select``) and only fails at the first write; we read
   the socket's pending error at once, so a wrong address fails in milliseconds, never hangs;
+- a stale session is noticed before a message is sent: if the instrument closed the link since
+  the last exchange (a reboot, a LAN drop), the session is reopened first, so no message is
+  written into a dead socket and no timeout is waited out to find out;
 - resynchronisation: after a timeout the instrument may still send the late reply, which the
   next query would take for its own answer. The session is closed instead and reopened on the
-  next use, so a reply always belongs to the query that asked for it.
+  next use, so a reply always belongs to the query that asked for it;
+- recovery from a lost link: every reopening of a session calls :attr:`VisaTransport.on_reconnect`
+  (the driver reads its settings back there: an instrument that rebooted must not be driven as
+  if it still had them), and a query that only asks (every part of the message a ``...?``
+  query, never a write, never one named in :attr:`VisaTransport.no_retry`) is asked once more
+  on the new session when the link dropped under it. A timeout is not retried: the instrument
+  is busy or hung, and asking again would only double the wait.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pyvisa
@@ -37,7 +47,9 @@ from rig.errors import InstrumentError, InstrumentTimeout
 
 from .transcript import RECEIVED, SENT, Transcript
 
-__all__ = ["InstrumentLinkError", "Transcript", "VisaTransport", "scpi_float"]
+__all__ = [
+    "InstrumentLinkError", "Transcript", "VisaTransport", "idempotent_query", "scpi_float"
+]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +69,17 @@ class InstrumentLinkError(InstrumentError):
         super().__init__(instrument, address, command, detail)
         if not command:  # opening: there is no command to name
             self.args = (f"{instrument} at {address}: {detail}",)
+
+
+def idempotent_query(message: str) -> bool:
+    """Does ``message`` only ask? Every ``;``-separated part must be a query (its header ends
+    with ``?``): ``MEAS:VOLT?;:MEAS:CURR?`` and ``TRAC:EVEN:DATA? 12.5`` do, a message that
+    also sets something (``SOUR:CP:STAT C;:TRAC:EVEN:LAST? STATE``, ``BENCH:TIME:ADV 1;*OPC?``)
+    does not and is never sent twice."""
+    parts = [part.strip() for part in message.split(";")]
+    return bool(message.strip()) and all(
+        part and part.split(None, 1)[0].endswith("?") for part in parts
+    )
 
 
 def scpi_float(text: str) -> float:
@@ -80,6 +103,10 @@ def scpi_float(text: str) -> float:
     return value
 
 
+#: What a failed reconnection raises (a subclass, e.g. lost settings, is the driver's verdict).
+_LINK_FAILURES = (InstrumentError, InstrumentLinkError, InstrumentTimeout)
+
+
 class VisaTransport(VISAAdapter):
     """A pyvisa-py session to one instrument, recording a transcript (see the module doc).
 
@@ -99,6 +126,15 @@ class VisaTransport(VISAAdapter):
         self.resource = resource
         self.transcript = transcript if transcript is not None else Transcript()
         self.last_command = ""
+        #: Called after every reopening of the session (not the first opening), before the
+        #: command that needed the session is sent: the driver verifies its settings there.
+        self.on_reconnect: Callable[[], None] | None = None
+        #: Queries never asked twice even though they only ask: their reply depends on state a
+        #: reconnect may have lost, or reading them changes the instrument (an error queue).
+        self.no_retry: set[str] = set()
+        #: How many times the session was reopened after a failure.
+        self.reconnects = 0
+        self._reconnecting = False
         self._timeout_s = float(timeout_s)
         self._closed = False
         self._lock = threading.RLock()
@@ -149,12 +185,38 @@ class VisaTransport(VISAAdapter):
             self.connection = None  # type: ignore[assignment]
             raise self._cannot_connect(exc) from exc
         self._after_open()
+        self.reconnects += 1
+        if self.on_reconnect is not None and not self._reconnecting:
+            self._reconnecting = True  # its queries are never retried, nor do they nest
+            try:
+                self.on_reconnect()
+            finally:
+                self._reconnecting = False
+
+    def _reconnect(self, command: str) -> None:
+        """Reopen the session for ``command``. A failure names that command, and says whether
+        connecting or reading the settings back failed; the driver's own verdict on its
+        settings (:class:`~rig.instruments.base.SettingsLost`) propagates as it is."""
+        try:
+            self._reopen()
+        except InstrumentError as exc:
+            if type(exc) not in _LINK_FAILURES or not command:
+                raise
+            if exc.command and exc.command != command:
+                detail = (f"reconnected, but reading the settings back failed: "
+                          f"'{exc.command}': {exc.detail}")
+            else:
+                detail = f"reconnecting failed: {exc.detail}"
+            failed = type(exc)(self.name, self.resource, command, detail)
+            failed.recovery = True  # type: ignore[attr-defined]  # no second attempt for it
+            failed.recovery_failed = failed  # type: ignore[attr-defined]
+            raise failed from exc
 
     def _ensure_open(self, command: str) -> None:
         if self._closed:
             raise InstrumentError(self.name, self.resource, command, "session is closed")
         if getattr(self, "connection", None) is None:
-            self._reopen()
+            self._reconnect(command)
 
     def _drop(self) -> None:
         """Close the session after a failure; the next use reopens it."""
@@ -189,20 +251,88 @@ class VisaTransport(VISAAdapter):
     # ---- I/O (pymeasure's Adapter.write/read call these) ----------------------------------
     def ask(self, command: str, delay_s: float | None = None) -> str:
         """Write a query and read its reply as one unit: no other thread in between, and an
-        interruption anywhere between the two leaves no reply behind for the next query."""
+        interruption anywhere between the two leaves no reply behind for the next query.
+
+        If the link drops under it, the session is reopened at once (the driver verifies its
+        settings: an instrument that lost them raises there). A query that only asks
+        (:func:`idempotent_query`) is then asked once more; if that fails too, the error says
+        so. Anything else raises the lost link: a write is never sent twice."""
         with self._lock:
-            self.write(command)
             try:
-                if delay_s:
-                    time.sleep(delay_s)
-                return self.read()
-            except BaseException:
-                self._drop()
+                return self._ask_once(command, delay_s)
+            except InstrumentLinkError as first:
+                if self._reconnecting or self._closed:
+                    raise
+                failed = self._recover(first)
+                if not self._may_retry(command):
+                    raise
+                if failed is first:
+                    raise
+                if failed is not None:
+                    detail = f"{first.detail}; {failed.detail}"
+                    raise InstrumentLinkError(self.name, self.resource, command, detail) from first
+                log.warning("%s: %s; asking once more on a new session", self.name, first)
+                try:
+                    return self._ask_once(command, delay_s)
+                except InstrumentLinkError as again:
+                    detail = f"{first.detail}; retried once after reconnecting: {again.detail}"
+                    raise InstrumentLinkError(self.name, self.resource, command, detail) from again
+
+    def write(self, command: str, **kwargs: Any) -> None:
+        """Write a message; a lost link reopens the session at once (see :meth:`ask`)."""
+        with self._lock:
+            try:
+                super().write(command, **kwargs)
+            except InstrumentLinkError as exc:
+                if not (self._reconnecting or self._closed):
+                    self._recover(exc)
                 raise
+
+    def _recover(self, lost: InstrumentLinkError) -> InstrumentError | None:
+        """Reopen the session after ``lost`` (once per failure) and let the driver verify its
+        settings (its verdict propagates). Returns why reopening failed (the session then stays
+        closed and the next use tries again), or None."""
+        if getattr(lost, "recovery", False):
+            return getattr(lost, "recovery_failed", None)
+        lost.recovery = True  # type: ignore[attr-defined]
+        self._drop()
+        try:
+            self._reconnect(lost.command)
+        except InstrumentError as exc:
+            if type(exc) not in _LINK_FAILURES:
+                raise
+            self._drop()
+            lost.recovery_failed = exc  # type: ignore[attr-defined]
+            return exc
+        return None
+
+    def _may_retry(self, command: str) -> bool:
+        return (
+            not self._closed
+            and not self._reconnecting
+            and idempotent_query(command)
+            and command.strip().upper() not in {q.upper() for q in self.no_retry}
+        )
+
+    def _ask_once(self, command: str, delay_s: float | None) -> str:
+        self.write(command)
+        try:
+            if delay_s:
+                time.sleep(delay_s)
+            return self.read()
+        except BaseException:
+            self._drop()
+            raise
 
     def _write(self, command: str, **kwargs: Any) -> None:
         with self._lock:
             self._ensure_open(command)
+            if self._peer_closed():
+                # the instrument closed the link since the last message (it rebooted, or its
+                # LAN dropped): reopen before sending, so nothing is lost in a dead socket
+                log.warning("%s: the instrument closed the link; reconnecting", self.name)
+                self._drop()
+                self._ensure_open(command)
             self.last_command = command
             self.transcript.append(self.name, SENT, command)
             try:
