@@ -4,7 +4,8 @@
    folder): N measurements, each after L SCPI transcript lines, each committed at once as the
    plugin does. Prints the median time per measurement (with its lines) and per log line.
 2. The certification plan against the emulated bench, run alternately with ``--no-records``
-   and with recording, side by side in one run (median of ``--repeat`` runs each).
+   and with recording, side by side in one run (median and fastest of ``--repeat`` runs each:
+   the fastest is the least disturbed by other load on the machine).
 
 Usage: python bench/record_cost.py [--items N] [--lines L] [--repeat R] [--postgres URL]
 """
@@ -60,12 +61,14 @@ def plan_side_by_side(repeat: int, folder: Path) -> None:
         run = store.run("latest")
         rows = (len(store.measurements(run["id"])), len(store.transcript(run["id"])),
                 len(store.console_log(run["id"])))
-    p, r = statistics.median(plain), statistics.median(recorded)
     executed = summary["total"] - summary["NOT_RUN"]
     print(f"\nplan testplans/iec61851 ({executed} requirements, verdict {summary['verdict']}), "
-          f"median of {repeat} runs each, alternating:")
-    print(f"  {'--no-records':>14s}   {'recording':>12s}   {'difference':>10s}")
-    print(f"  {p:12.2f} s   {r:10.2f} s   {r - p:+8.2f} s ({(r - p) / p * 100:+.1f} %)")
+          f"{repeat} runs each, alternating:")
+    print(f"  {'':8s} {'--no-records':>12s}   {'recording':>10s}   {'difference':>10s}")
+    for label, how in (("median", statistics.median), ("fastest", min)):
+        p, r = how(plain), how(recorded)
+        print(f"  {label:8s} {p:10.2f} s   {r:8.2f} s   {r - p:+8.2f} s "
+              f"({(r - p) / p * 100:+.1f} %)")
     print(f"  runs: no-records {', '.join(f'{w:.2f}' for w in plain)}; "
           f"recording {', '.join(f'{w:.2f}' for w in recorded)}")
     print(f"  one recorded run holds {rows[0]} measurements, {rows[1]} SCPI transcript "
@@ -75,8 +78,9 @@ def plan_side_by_side(repeat: int, folder: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=500, help="measurements to insert")
-    parser.add_argument("--lines", type=int, default=50,
-                        help="transcript lines buffered before each measurement")
+    parser.add_argument("--lines", type=int, default=300,
+                        help="transcript lines buffered before each measurement (default 300: "
+                        "the plan on the emulated bench exchanges ~330 per measurement)")
     parser.add_argument("--repeat", type=int, default=3, help="plan runs with and without")
     parser.add_argument("--postgres", metavar="URL",
                         help="also measure a PostgreSQL store (e.g. $RIG_TEST_POSTGRES_URL)")

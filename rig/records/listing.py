@@ -48,7 +48,10 @@ def format_runs(runs: list[dict[str, Any]]) -> str:
 def list_runs(url: str | None, limit: int) -> str:
     """The table for ``rig runs`` (raises RecordsError if the store cannot be opened)."""
     url = url or default_url()
-    parsed = sa.make_url(url) if "://" in url else None
+    try:
+        parsed = sa.make_url(url)
+    except Exception:  # RecordStore names what is wrong with it
+        parsed = None
     if parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database and \
             not Path(parsed.database).exists():
         return f"no records yet: {parsed.database} does not exist"

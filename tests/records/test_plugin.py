@@ -67,6 +67,11 @@ def check_complete_run(url: str, verdicts: dict) -> dict:
         assert any(x["text"] == "*IDN?" for x in transcript)
         console = [x["line"] for x in store.console_log(run["id"])]
         assert "serial" in console and "ZCS000001" in console
+        ocpp = store.ocpp_log(run["id"])  # the charger fixture brings the central system up
+        boot = next(m for m in ocpp if m["action"] == "BootNotification")
+        assert boot["direction"] == "in" and boot["message_type"] == "CALL"
+        assert boot["charge_point"] == "ZCS000001"
+        assert boot["payload"]["chargePointSerialNumber"] == "ZCS000001"
         return run
 
 
@@ -216,3 +221,42 @@ def test_collecting_only_records_nothing(tmp_path, flag):
     path = tmp_path / "records.sqlite"
     run_plan(tmp_path, flag, "--records", f"sqlite:///{path}", modules=TM)
     assert not path.exists()
+
+
+def test_artefacts_and_the_ocpp_log_of_a_plan_reach_the_store(tmp_path):
+    url = f"sqlite:///{tmp_path / 'records.sqlite'}"
+    module = Path(__file__).with_name("artefact_plan") / "plan_records.py"
+    cmd = [sys.executable, "-m", "pytest", str(module), "-q", "-p", "no:cacheprovider",
+           "--records", url, "--reports-dir", str(tmp_path / "reports")]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LG_", "PYTEST_"))}
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with RecordStore(url) as store:
+        run = store.run("latest")
+        assert run["status"] == "complete" and run["plan"] == "Record store self-test"
+        arts = {a["name"]: a for a in store.artefacts(run["id"])}
+        assert arts["trace.csv"]["content"] == b"t,kind,value\n0.0,STATE,A\n"
+        assert arts["trace.csv"]["requirement"] == "RS-01"
+        assert arts["trace.csv"]["test"].endswith("::test_measurement_artefact_and_ocpp")
+        assert arts["plot.png"]["mime_type"] == "image/png"
+        assert [m["value"] for m in store.measurements(run["id"])] == [5.0]
+        actions = [m["action"] for m in store.ocpp_log(run["id"])]
+        assert "BootNotification" in actions and "StatusNotification" in actions
+
+
+def test_the_calibration_note_names_an_override_or_the_overdue_instruments():
+    from fixtures.records import _calibration_note
+
+    override = {"operator": "alice", "date": "2026-11-25", "reason": "recalibration booked",
+                "instruments": [{"role": "rcd_dc", "model": "KEITHLEY2450",
+                                 "calibration_due": "2025-01-31"}]}
+    assert _calibration_note({"calibration_override": override}) == (
+        "calibration override by alice on 2026-11-25: rcd_dc (due 2025-01-31); "
+        "reason: recalibration booked")
+
+    class Session:
+        def calibration_overdue(self) -> list[str]:
+            return ["ev (due 2020-01-01)"]
+
+    assert _calibration_note({}, Session()) == "calibration overdue: ev (due 2020-01-01)"
+    assert _calibration_note({}, None) is None
