@@ -505,18 +505,7 @@ class ScpiInstrument(SCPIMixin, PymeasureInstrument, protocols.Instrument):
     def send(self, command: str) -> None:
         """Write a configuration command, then raise if the instrument refused it."""
         self.write(command)
-        try:
-            self.raise_errors(command)
-        except SettingsLost:
-            raise
-        except InstrumentError as exc:
-            if hasattr(exc, "errors") or exc.command == command:
-                raise  # the instrument refused it: the error already names the command
-            # no answer, a lost link or a garbled reply to the error query: the setting is in
-            # doubt; name the setting that was being made, not just the error query after it
-            self._written(command, ok=False)
-            detail = f"{exc.detail} (checking the error queue after it)"
-            raise type(exc)(exc.instrument, exc.address, command, detail) from exc
+        self.raise_errors(command)
 
     def check(self) -> None:
         """Raise if the last command written was refused (after pymeasure property sets)."""
@@ -577,8 +566,20 @@ class ScpiInstrument(SCPIMixin, PymeasureInstrument, protocols.Instrument):
         return errors
 
     def raise_errors(self, command: str = "") -> None:
-        """Read the error queue; raise InstrumentError naming ``command`` if it was not empty."""
-        errors = self.read_errors()
+        """Read the error queue; raise InstrumentError naming ``command`` if it was not empty.
+
+        If the queue cannot be read (no answer, a lost link, a garbled reply), the error names
+        ``command`` too, and what it set is in doubt (no longer remembered)."""
+        try:
+            errors = self.read_errors()
+        except SettingsLost:
+            raise
+        except InstrumentError as exc:
+            if not command or exc.command == command:
+                raise
+            self._written(command, ok=False)
+            detail = f"{exc.detail} (checking the error queue after it)"
+            raise type(exc)(exc.instrument, exc.address, command, detail) from exc
         if errors:
             if command:
                 self._written(command, ok=False)  # refused: its settings are in doubt

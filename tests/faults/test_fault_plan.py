@@ -1,0 +1,70 @@
+"""Instrument faults in the middle of a real plan run (a pytest subprocess of the shipped plan).
+
+``tests/faults/inject.py`` breaks the emulated bench right before the body of one test and
+repairs it after: the requirement of that test is ERROR (never FAIL) with the instrument, its
+address and the command in the reason; every other test of the run passes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tests.plan.runner import run_plan
+
+TM = ("test_timing.py",)
+EV = r"ev at TCPIP0::127\.0\.0\.1::\d+::SOCKET"
+
+
+def run_with_faults(tmp_path, *faults: str):
+    args = ["-p", "tests.faults.inject"]
+    for fault in faults:
+        args += ["--rig-fault", fault]
+    return run_plan(tmp_path, *args, modules=TM)
+
+
+def test_drop_garbage_and_reboot_are_errors_of_their_step_and_the_run_goes_on(tmp_path):
+    run = run_with_faults(tmp_path, "TM-01=drop:ev", "TM-03=garbage:ev", "TM-05=reboot:ev")
+    assert run.executed() == {
+        "TM-01": "ERROR", "TM-02": "PASS", "TM-03": "ERROR", "TM-04": "PASS",
+        "TM-05": "ERROR", "TM-06": "PASS",
+    }, run.output
+    assert run.returncode == 1
+    assert re.fullmatch(
+        rf"call: InstrumentLinkError: {EV}: 'SOUR:PP:RES 220': reconnected, but reading the "
+        r"settings back failed: '[^']+\?': connection closed by the instrument",
+        run.reasons("TM-01"),
+    ), run.reasons("TM-01")
+    assert re.fullmatch(
+        rf"call: InstrumentError: {EV}: 'SOUR:CP:STAT A;:TRAC:EVEN:LAST\? STATE': unexpected "
+        r"reply '.+' \(code,\"message\" expected\) \(checking the error queue after it\)",
+        run.reasons("TM-03"),
+    ), run.reasons("TM-03")
+    lost = run.reasons("TM-05")
+    assert re.match(rf"call: SettingsLost: {EV}: settings lost after reconnect: ", lost), lost
+    assert "vehicle_state is A, expected C (last command 'SOUR:CP:STAT C')" in lost
+    assert "load is OFF, expected ON (last command 'OUTP:LOAD ON')" in lost
+    assert "pp_resistance is NONE, expected 220 ohm (last command 'SOUR:PP:RES 220')" in lost
+    assert run.output.count("RIG ERROR in call (not a failure of the charger)") == 3
+    assert "CHARGER FAIL" not in run.output
+
+
+def test_late_replies_and_queued_errors_are_errors_and_a_blip_is_recovered(tmp_path):
+    run = run_with_faults(tmp_path, "TM-02=late:ev", "TM-06=error:ev", "TM-04=blip:ev")
+    assert run.executed() == {
+        "TM-01": "PASS", "TM-02": "ERROR", "TM-03": "PASS", "TM-04": "PASS",
+        "TM-05": "PASS", "TM-06": "ERROR",
+    }, run.output
+    assert re.fullmatch(
+        rf"call: InstrumentTimeout: {EV}: 'SOUR:CP:STAT B;:TRAC:EVEN:LAST\? STATE': "
+        r"no reply within 2 s",
+        run.reasons("TM-02"),
+    ), run.reasons("TM-02")
+    assert re.fullmatch(
+        rf"call: InstrumentError: {EV}: 'SOUR:PP:RES 220': instrument error "
+        r"-310,\"System error; injected by the bench\"",
+        run.reasons("TM-06"),
+    ), run.reasons("TM-06")
+    assert run.reasons("TM-04") == ""  # the link dropped and came back: nothing to report
+    transcript = (tmp_path / "reports" / "scpi-transcript.log").read_text()
+    assert " ev > SOUR:CP:STAT?" in transcript  # ... after the settings were read back
+    assert "CHARGER FAIL" not in run.output
