@@ -1,8 +1,9 @@
 """``rig``: the project's one command line. It wraps nothing pytest already does well.
 
 Plans run with plain pytest (``pytest testplans/iec61851``). ``rig`` adds what is not a test:
-serving the emulated bench to other processes (``rig bench serve``); later issues add
-``rig report``, ``rig doctor``, ``rig compare`` and ``rig eol``.
+serving the emulated bench to other processes (``rig bench serve``), the record store's runs
+(``rig runs``), checking a rig before a run (``rig doctor``) and the rig locks (``rig lock``);
+later issues add ``rig report``, ``rig compare`` and ``rig eol``.
 """
 
 from __future__ import annotations
@@ -79,6 +80,34 @@ def _runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lock(args: argparse.Namespace) -> int:
+    from rig.errors import RigError
+    from rig.locks import clear_lock, clear_stale, format_locks, list_locks, lock_dir
+
+    directory = lock_dir()
+    if args.lock_command == "list":
+        print(format_locks(list_locks(directory), directory))
+        return 0
+    if args.stale == bool(args.key):
+        print("rig lock clear: give a KEY (see `rig lock list`) or --stale", file=sys.stderr)
+        return 2
+    try:
+        lines = clear_stale(directory) if args.stale else [
+            clear_lock(args.key, directory, force=args.force)]
+    except RigError as exc:
+        print(f"rig lock clear: {exc}", file=sys.stderr)
+        return 1
+    for line in lines or ["no stale locks"]:
+        print(line)
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from rig.doctor import run_doctor
+
+    return run_doctor(args.lg_env, power=args.power)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rig", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +143,32 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the store (default $RIG_RECORDS_URL, else reports/records.sqlite)")
     runs.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
     runs.set_defaults(func=_runs)
+
+    lock = sub.add_parser(
+        "lock", help="exclusive use of rigs: who holds what ($RIG_LOCK_DIR, default "
+        "~/.cache/evse-rig/locks)")
+    lock_sub = lock.add_subparsers(dest="lock_command", required=True)
+    lock_sub.add_parser("list", help="every lock file: key, held or stale, and its holder")
+    clear = lock_sub.add_parser(
+        "clear", help="remove a lock file; a crashed run's lock blocks nobody (the kernel "
+        "released it), this only tidies up")
+    clear.add_argument("key", nargs="?", help="the key (or file name) `rig lock list` shows")
+    clear.add_argument("--stale", action="store_true",
+                       help="remove every lock whose holder process is gone")
+    clear.add_argument("--force", action="store_true",
+                       help="remove KEY even though a live process holds it")
+    lock.set_defaults(func=_lock)
+
+    doctor = sub.add_parser(
+        "doctor", help="check a rig before a run: instruments, identities, errors, calibration, "
+        "the charger's console and CAN; prints what is wrong and how to fix it")
+    doctor.add_argument("--lg-env", metavar="FILE", default=None,
+                        help="the rig file (default rigs/emulator.yaml; its in-process bench is "
+                        "started for the check)")
+    doctor.add_argument("--power", action="store_true",
+                        help="switch the charger on through the AC source to check its console "
+                        "and CAN (watchdogs armed; the rig is made safe again after)")
+    doctor.set_defaults(func=_doctor)
     return parser
 
 

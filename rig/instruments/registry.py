@@ -5,6 +5,7 @@ The rig description names models, never classes, so a rig file stays valid when 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rig.errors import ConfigError
@@ -26,6 +27,36 @@ MODELS: dict[str, type[ScpiInstrument]] = {
     "EVE-1": EVE1,
     "BENCH-CONTROL": BenchControl,
 }
+
+
+#: What ``*IDN?`` of each model says: (vendor, model field) as regular expressions, matched
+#: case-insensitively at the start of the field, and how a person reads it. ``rig doctor``
+#: refuses an instrument whose identity does not match the model the rig file names.
+IDN_PATTERNS: dict[str, tuple[str, str, str]] = {
+    "AC6801B": (r"keysight|agilent", r"AC6801B", "Keysight AC6801B"),
+    "ASTERION": (r"ametek|california instruments", r"AST\d+|ASTERION",
+                 "AMETEK Asterion (AST...)"),
+    "WT333E": (r"yokogawa", r"WT333E", "YOKOGAWA WT333E"),
+    "KEITHLEY2450": (r"keithley", r"(MODEL )?2450", "KEITHLEY MODEL 2450"),
+    "KEITHLEY6221": (r"keithley", r"(MODEL )?6221", "KEITHLEY MODEL 6221"),
+    "EVE-1": (r"evse-rig", r"EVE-1", "evse-rig EVE-1"),
+    "BENCH-CONTROL": (r"evse-rig", r"emulated bench control", "evse-rig bench control"),
+}
+
+
+def idn_matches(model: str, vendor: str, idn_model: str) -> bool:
+    """Does an instrument that answers ``vendor,idn_model,...`` to ``*IDN?`` fit ``model``?"""
+    patterns = IDN_PATTERNS.get(model.strip().upper()) if isinstance(model, str) else None
+    if patterns is None:
+        return False
+    want_vendor, want_model, _ = patterns
+    return bool(re.match(want_vendor, vendor.strip(), re.I)
+                and re.match(rf"(?:{want_model})\b", idn_model.strip(), re.I))
+
+
+def expected_idn(model: str) -> str:
+    """What ``*IDN?`` of ``model`` should say, as a person reads it."""
+    return IDN_PATTERNS.get(model.strip().upper(), ("", "", model))[2]
 
 
 def driver_class(model: str) -> type[ScpiInstrument]:
