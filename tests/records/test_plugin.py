@@ -193,6 +193,7 @@ def test_a_rig_that_never_opens_is_a_failed_run(tmp_path):
     with RecordStore(url) as store:
         run = store.run("latest")
         assert run["status"] == "failed" and run["incomplete"] is False
+        assert run["rig_env"] == str(rig_file)
         assert run["summary"] == plan.verdicts["summary"] and run["summary"]["ERROR"] >= 3
         assert {o["verdict"] for o in store.outcomes(run["id"])} >= {"ERROR", "NOT_RUN"}
 
