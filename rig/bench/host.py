@@ -4,6 +4,11 @@
 fixture start. Its :meth:`BenchHost.addresses` are what a rig file needs: VISA resource strings
 for each instrument, the console's pseudo-terminal and the CAN channel, also exported as
 ``LG_BENCH_*`` variables that ``rigs/emulator.yaml`` reads with labgrid's ``!template``.
+
+Charger-link faults (set through the control port, ``BENCH:FAULT:CONSOLE|CAN|OCPP``) sit between
+the firmware and its links, so the firmware itself is untouched: the console's output garbled
+(noise lines, corrupted bytes) or dropped (a mute console), extra CAN frames with a wrong length
+or an unknown id, malformed OCPP-J frames sent in between the firmware's own.
 """
 
 from __future__ import annotations
@@ -49,6 +54,29 @@ ENV_NAMES = {
 }
 _channel_ids = itertools.count(1)
 
+CONSOLE_FAULTS = ("NONE", "GARBLE", "MUTE")
+CAN_FAULTS = ("NONE", "BADLEN", "UNKNOWN")
+OCPP_FAULTS = ("NONE", "MALFORMED")
+#: GARBLE: a noise line before every line the firmware writes, and every CORRUPT_EVERY-th of
+#: its lines with one byte destroyed (so some replies are lost, deterministically).
+CORRUPT_EVERY = 4
+#: UNKNOWN: the id of the extra frames (no frame type of the charger's protocol).
+UNKNOWN_CAN_ID = 0x7E5
+#: MALFORMED: what the charger's link sends after each of the firmware's frames, in turn.
+MALFORMED_FRAMES = (
+    '{"not": "an OCPP-J frame"',  # not JSON at all
+    "[2, 17, \"Heartbeat\", {}]",  # a unique id that is not a string
+    '[2, "bench-malformed", "StatusNotification", {"connectorId": "one", "errorCode": 7}]',
+    '"just a string"',
+)
+
+
+def noise_line(n: int) -> bytes:
+    """Line noise on a UART: control characters and bytes that are not UTF-8 (deterministic)."""
+    body = bytes(((n * 37 + i * 11) % 31) | 0x80 if i % 2 else (n + i) % 27 + 1
+                 for i in range(12))
+    return body.replace(b"\n", b"\x1b").replace(b"\r", b"\x1b") + b"\r\n"
+
 
 class BenchHost:
     """The emulated lab as a running service."""
@@ -79,6 +107,14 @@ class BenchHost:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.console_dropped = 0
+        #: Charger-link faults (``BENCH:FAULT:CONSOLE|CAN|OCPP``) and what they did so far.
+        self.console_fault = "NONE"
+        self.can_fault = "NONE"
+        self.ocpp_fault = "NONE"
+        self.console_lines = 0  # lines the firmware wrote while GARBLE was on
+        self.console_muted = 0  # characters a MUTE console swallowed
+        self.can_injected = 0
+        self.ocpp_injected = 0
         #: The charger's OCPP websocket; ``ocpp_url`` (or BENCH:OCPP:URL) says where it goes.
         self.ocpp = OcppLink(self.bench)
         self.ocpp_url = ocpp_url
@@ -96,6 +132,7 @@ class BenchHost:
         self._open_can()
         self._spawn("bench-watchdog", self._watchdog_loop)
         self.ocpp.start()
+        self.bench.ocpp_sink = self._ocpp_write
         if self.ocpp_url:
             self.ocpp.connect(self.ocpp_url)
         if bench.clock == "realtime":
@@ -162,11 +199,36 @@ class BenchHost:
         self.bench.console_sink = self._console_write
         self._spawn("bench-console", self._console_loop)
 
+    def set_link_fault(self, link: str, mode: str) -> None:
+        """``console`` NONE|GARBLE|MUTE, ``can`` NONE|BADLEN|UNKNOWN, ``ocpp`` NONE|MALFORMED."""
+        modes = {"console": CONSOLE_FAULTS, "can": CAN_FAULTS, "ocpp": OCPP_FAULTS}[link]
+        if mode not in modes:
+            raise ValueError(f"{link} fault {mode!r}: one of {', '.join(modes)}")
+        setattr(self, f"{link}_fault", mode)
+        if link == "console":
+            self.console_lines = 0
+
     def _console_write(self, text: str) -> None:
+        data = text.encode("utf-8", "replace")
+        if self.console_fault == "MUTE":
+            self.console_muted += len(text)  # the firmware talks, nothing leaves the UART
+            return
+        if self.console_fault == "GARBLE":
+            data = self._garble(data)
         try:
-            os.write(self._master_fd, text.encode("utf-8", "replace"))
+            os.write(self._master_fd, data)
         except (BlockingIOError, OSError):
             self.console_dropped += len(text)  # nobody reads the console: the UART drops it
+
+    def _garble(self, data: bytes) -> bytes:
+        out = bytearray()
+        for line in data.splitlines(keepends=True):
+            self.console_lines += 1
+            out += noise_line(self.console_lines)
+            if self.console_lines % CORRUPT_EVERY == 0 and len(line.rstrip()) > 0:
+                line = b"\xff" + line[1:]  # its first byte destroyed
+            out += line
+        return bytes(out)
 
     def _console_loop(self) -> None:
         while not self._stop.is_set():
@@ -198,9 +260,24 @@ class BenchHost:
     def _can_write(self, ident: int, data: bytes, now: float) -> None:
         if self._bus is None:
             return
-        msg = can.Message(arbitration_id=ident, data=data, is_extended_id=False, timestamp=now)
-        with contextlib.suppress(can.CanError):
-            self._bus.send(msg, timeout=0.01)
+        frames = [(ident, data)]
+        if self.can_fault == "BADLEN":  # the same id again, with a wrong length
+            frames.append((ident, data[:3] if len(data) > 3 else data + bytes(6)))
+        elif self.can_fault == "UNKNOWN":  # an id the charger's protocol does not have
+            frames.append((UNKNOWN_CAN_ID, bytes(range(8))))
+        self.can_injected += len(frames) - 1
+        for frame_id, payload in frames:
+            msg = can.Message(arbitration_id=frame_id, data=payload, is_extended_id=False,
+                              timestamp=now)
+            with contextlib.suppress(can.CanError):
+                self._bus.send(msg, timeout=0.01)
+
+    def _ocpp_write(self, text: str) -> None:
+        """The firmware's OCPP-J frame to its websocket; MALFORMED sends a bad one after it."""
+        self.ocpp.sink(text)
+        if self.ocpp_fault == "MALFORMED":
+            self.ocpp.sink(MALFORMED_FRAMES[self.ocpp_injected % len(MALFORMED_FRAMES)])
+            self.ocpp_injected += 1
 
     def _can_loop(self) -> None:
         while not self._stop.is_set():

@@ -3,6 +3,11 @@
 Frame layout (little-endian), node id ``n``; documented in firmware-under-test/README.md:
 ``0x100+n`` status, ``0x110+n`` meter, ``0x120+n`` identity, ``0x130+n`` version; received
 ``0x200+n`` installation limit, ``0x210+n`` identity request.
+
+A bus carries what it carries: a frame of the charger's node with the wrong length, or an id
+that is no frame of the protocol at all, is logged, counted (:attr:`ChargerCan.bad_frames`,
+reasons in :attr:`ChargerCan.bad`) and never decoded. Frames of the protocol for another node
+(a second charger on the bus) are logged and ignored.
 """
 
 from __future__ import annotations
@@ -17,6 +22,10 @@ import can
 from rig.errors import ChargerLinkError
 
 LED_COLOURS = ("off", "green", "blue", "yellow", "red", "purple")
+STATUS, METER, IDENTITY, VERSION = 0x100, 0x110, 0x120, 0x130
+LIMIT, IDENTITY_REQUEST = 0x200, 0x210
+#: Data length of each frame type of the protocol (by base id).
+FRAME_LENGTHS = {STATUS: 8, METER: 8, IDENTITY: 8, VERSION: 8, LIMIT: 2, IDENTITY_REQUEST: 0}
 
 
 @dataclass(frozen=True)
@@ -95,14 +104,37 @@ class ChargerCan:
         self.name = name
         self.log: list[tuple[float, int, bytes]] = []
         self.bad_frames = 0
+        #: Why each bad frame was ignored (the last 100).
+        self.bad: list[str] = []
+
+    def check(self, msg: can.Message) -> str | None:
+        """Why a frame is not one of this charger's (None: it is)."""
+        ident, size = msg.arbitration_id, len(msg.data)
+        if msg.is_extended_id or msg.is_error_frame or msg.is_remote_frame:
+            return f"frame 0x{ident:X}: not a standard data frame"
+        base, node = ident & ~0xF, ident & 0xF
+        if base not in FRAME_LENGTHS:
+            return f"frame 0x{ident:03X}: unknown id"
+        if node != self.node:
+            return "other node"
+        if size != FRAME_LENGTHS[base]:
+            return f"frame 0x{ident:03X}: {size} bytes, {FRAME_LENGTHS[base]} expected"
+        return None
 
     def receive(self, timeout_s: float = 0.1) -> list[can.Message]:
-        """Drain what has arrived (waiting at most ``timeout_s`` for the first frame)."""
+        """Drain what has arrived (waiting at most ``timeout_s`` for the first frame); only the
+        charger's valid frames are returned, every frame is logged."""
         out = []
         msg = self.bus.recv(timeout=timeout_s)
         while msg is not None:
             self.log.append((time.time(), msg.arbitration_id, bytes(msg.data)))
-            out.append(msg)
+            problem = self.check(msg)
+            if problem is None:
+                out.append(msg)
+            elif problem != "other node":
+                self.bad_frames += 1
+                self.bad.append(problem)
+                del self.bad[:-100]
             msg = self.bus.recv(timeout=0)
         return out
 
@@ -118,22 +150,28 @@ class ChargerCan:
             if found is not None or time.monotonic() > deadline:
                 break
         if found is None:
-            raise ChargerLinkError(f"{self.name}: no frame 0x{ident:03X} within {timeout_s:g} s")
+            ignored = f" ({self.bad_frames} bad frames ignored so far)" if self.bad_frames else ""
+            raise ChargerLinkError(
+                f"{self.name}: no valid frame 0x{ident:03X} within {timeout_s:g} s{ignored}")
         return found
 
     def request_identity(self, timeout_s: float = 2.0) -> IdentityFrame:
         self.receive(0)
-        self.bus.send(can.Message(arbitration_id=0x210 + self.node, data=b"", is_extended_id=False))
-        return decode_identity(self.latest(0x120, timeout_s))
+        self.bus.send(can.Message(arbitration_id=IDENTITY_REQUEST + self.node, data=b"",
+                                  is_extended_id=False))
+        return decode_identity(self.latest(IDENTITY, timeout_s))
 
     def status(self, timeout_s: float = 2.0) -> StatusFrame:
-        return decode_status(self.latest(0x100, timeout_s))
+        return decode_status(self.latest(STATUS, timeout_s))
+
+    def meter(self, timeout_s: float = 2.0) -> MeterFrame:
+        return decode_meter(self.latest(METER, timeout_s))
 
     def set_limit(self, current_a: float | None) -> None:
         raw = 0xFFFF if current_a is None else round(current_a * 10)
         self.bus.send(
             can.Message(
-                arbitration_id=0x200 + self.node, data=struct.pack("<H", raw),
+                arbitration_id=LIMIT + self.node, data=struct.pack("<H", raw),
                 is_extended_id=False,
             )
         )

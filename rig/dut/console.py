@@ -3,7 +3,11 @@
 Transport-agnostic on purpose: it takes ``write(bytes)`` and ``read(timeout) -> bytes``, so the
 same parser runs over labgrid's ``SerialDriver`` (the rig), a bare pyserial port (a factory
 script), or anything else that moves bytes. Unsolicited lines (``# ...``) are kept in a log and
-skipped; anything that is neither a reply nor an event is a garbled line and counted.
+skipped. A garbled line (line noise: control characters, bytes that are not UTF-8; the charger
+only ever writes printable text) is skipped too, kept in the log and counted
+(:attr:`ChargerConsole.garbled`): it can neither answer a command nor pass for its data. A
+console that does not finish its reply within the timeout is a :class:`ChargerLinkError` naming
+the command, the timeout and what did arrive.
 """
 
 from __future__ import annotations
@@ -16,6 +20,14 @@ from dataclasses import dataclass, field
 from rig.errors import ChargerLinkError
 
 _ERR = re.compile(r"^ERR (\d+) ?(.*)$")
+#: What a line of the charger never holds: control characters (tab aside), DEL, C1 controls,
+#: and U+FFFD (bytes that were not UTF-8).
+_GARBLED = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\ufffd]")
+
+
+def garbled(line: str) -> bool:
+    """Is ``line`` (without its line end) line noise rather than something the charger said?"""
+    return bool(_GARBLED.search(line))
 
 
 class ConsoleCommandError(ChargerLinkError):
@@ -32,6 +44,8 @@ class ConsoleLog:
 
     lines: list[tuple[float, str, str]] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
+    #: Garbled lines received (also in ``lines``), skipped by the parser.
+    garbled: list[str] = field(default_factory=list)
 
     def add(self, direction: str, line: str) -> None:
         self.lines.append((time.time(), direction, line))
@@ -52,33 +66,72 @@ class ChargerConsole:
         self.timeout_s = timeout_s
         self.name = name
         self.log = ConsoleLog()
-        self._buffer = ""
+        self._buffer = b""
 
-    def _next_line(self, deadline: float) -> str:
-        while "\n" not in self._buffer:
+    @property
+    def garbled(self) -> int:
+        """How many garbled lines were skipped so far."""
+        return len(self.log.garbled)
+
+    def _next_line(self, deadline: float) -> str | None:
+        """The next complete line, or None at the deadline."""
+        while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise ChargerLinkError(
-                    f"{self.name}: no complete reply within {self.timeout_s:g} s "
-                    f"(received so far: {self._buffer!r})"
-                )
+                return None
             chunk = self._read(min(remaining, 0.5))
             if chunk:
-                self._buffer += chunk.decode("utf-8", "replace")
-        line, _, self._buffer = self._buffer.partition("\n")
-        return line.rstrip("\r")
+                self._buffer += chunk
+        raw, _, self._buffer = self._buffer.partition(b"\n")
+        return raw.decode("utf-8", "replace").rstrip("\r")
+
+    def _no_reply(self, command: str, data: list[str], skipped: int) -> ChargerLinkError:
+        partial = self._buffer.decode("utf-8", "replace")
+        if not (data or partial or skipped):
+            return ChargerLinkError(
+                f"{self.name}: no reply to '{command}' within {self.timeout_s:g} s "
+                "(the console is silent)")
+        got = [f"lines so far: {data!r}"]
+        if partial:
+            got.append(f"incomplete line: {partial!r}")
+        if skipped:
+            got.append(f"{skipped} garbled line(s) skipped")
+        return ChargerLinkError(
+            f"{self.name}: no complete reply to '{command}' within {self.timeout_s:g} s "
+            f"({'; '.join(got)})")
+
+    def _stale(self) -> None:
+        """Complete lines left over from before this command (late output) go to the log."""
+        while b"\n" in self._buffer:
+            raw, _, self._buffer = self._buffer.partition(b"\n")
+            line = raw.decode("utf-8", "replace").rstrip("\r")
+            self._received(line)
+
+    def _received(self, line: str) -> str | None:
+        """Log a line; None if it is not part of a reply (an event, a garbled line)."""
+        self.log.add("<", line)
+        if garbled(line):
+            self.log.garbled.append(line)
+            return None
+        if line.startswith("# "):
+            self.log.events.append(line[2:])
+            return None
+        return line
 
     def command(self, text: str) -> list[str]:
         """Send one command; return its data lines. ``ERR`` raises :class:`ConsoleCommandError`."""
+        self._stale()
         self._write((text + "\n").encode())
         self.log.add(">", text)
         deadline = time.monotonic() + self.timeout_s
+        skipped = self.garbled
         data: list[str] = []
         while True:
-            line = self._next_line(deadline)
-            self.log.add("<", line)
-            if line.startswith("# "):
-                self.log.events.append(line[2:])
+            raw = self._next_line(deadline)
+            if raw is None:
+                raise self._no_reply(text, data, self.garbled - skipped)
+            line = self._received(raw)
+            if line is None:
                 continue
             if line == "OK":
                 return data
@@ -90,9 +143,13 @@ class ChargerConsole:
 
     def one(self, text: str) -> str:
         """A command that answers exactly one data line."""
+        before = self.garbled
         lines = self.command(text)
         if len(lines) != 1:
-            raise ChargerLinkError(f"{self.name}: '{text}' answered {lines!r}, expected one line")
+            skipped = self.garbled - before
+            noise = f" ({skipped} garbled line(s) skipped)" if skipped else ""
+            raise ChargerLinkError(
+                f"{self.name}: '{text}' answered {lines!r}, expected one line{noise}")
         return lines[0]
 
     @staticmethod

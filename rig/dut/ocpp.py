@@ -156,6 +156,13 @@ class _ChargePointSession(ChargePoint):
         except OCPPError as exc:
             self.csms._violation(rec, f"malformed frame: {_cause(exc)}")
             return
+        if not isinstance(frame[1], str) or not 0 < len(frame[1]) <= 36:
+            # OCPP-J: the unique id is a string of at most 36 characters; a frame without
+            # one cannot be answered (the answer could not name it)
+            self.csms._violation(
+                rec, f"malformed frame: FormatViolation: unique id {frame[1]!r} is not a "
+                "string of 1-36 characters")
+            return
         if kind == MessageType.Call:
             await self._route_call(msg, rec)
             return

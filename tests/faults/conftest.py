@@ -72,13 +72,13 @@ def bench_do(ctrl: Any, host: BenchHost) -> Iterator[Callable[[str], None]]:
 
 
 @pytest.fixture
-def transcript() -> Transcript:
+def scpi_transcript() -> Transcript:
     return Transcript()
 
 
 @pytest.fixture
 def driver(
-    bench: dict[str, str], transcript: Transcript, bench_do: Callable[[str], None]
+    bench: dict[str, str], scpi_transcript: Transcript, bench_do: Callable[[str], None]
 ) -> Iterator[Callable[..., ScpiInstrument]]:
     """``driver("EVE-1", timeout_s=0.5)``: a driver on its emulated instrument; made safe and
     closed after the test (after the links are repaired)."""
@@ -86,7 +86,7 @@ def driver(
 
     def open_(model: str, timeout_s: float = 0.5, **options: Any) -> ScpiInstrument:
         key = KEYS[model]
-        inst = open_instrument(model, bench[key], key, transcript, timeout_s, **options)
+        inst = open_instrument(model, bench[key], key, scpi_transcript, timeout_s, **options)
         opened.append(inst)
         return inst
 

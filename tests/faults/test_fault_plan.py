@@ -1,15 +1,22 @@
-"""Instrument faults in the middle of a real plan run (a pytest subprocess of the shipped plan).
+"""Faults in the middle of a real plan run (a pytest subprocess of a plan).
 
 ``tests/faults/inject.py`` breaks the emulated bench right before the body of one test and
-repairs it after: the requirement of that test is ERROR (never FAIL) with the instrument, its
-address and the command in the reason; every other test of the run passes.
+repairs it after. An instrument fault makes the requirement of that test ERROR (never FAIL)
+with the instrument, its address and the command in the reason; a charger whose console stops
+answering is an ERROR naming the command; a charger that sends malformed OCPP fails PR-07.
+Every other test of the run passes.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
-from tests.plan.runner import run_plan
+from tests.plan.runner import ROOT, PlanRun, run_plan
 
 TM = ("test_timing.py",)
 EV = r"ev at TCPIP0::127\.0\.0\.1::\d+::SOCKET"
@@ -68,3 +75,44 @@ def test_late_replies_and_queued_errors_are_errors_and_a_blip_is_recovered(tmp_p
     transcript = (tmp_path / "reports" / "scpi-transcript.log").read_text()
     assert " ev > SOUR:CP:STAT?" in transcript  # ... after the settings were read back
     assert "CHARGER FAIL" not in run.output
+
+
+# ---- the charger's own links misbehave -----------------------------------------------------------
+LINK_PLAN = Path(__file__).with_name("link_plan") / "plan_links.py"
+
+
+def run_link_plan(tmp_path, *args: str) -> PlanRun:
+    """``pytest tests/faults/link_plan/plan_links.py`` as a plan run (verdicts in tmp_path)."""
+    verdicts = tmp_path / "verdicts.json"
+    cmd = [sys.executable, "-m", "pytest", str(LINK_PLAN), "-q", "-p", "no:cacheprovider",
+           "--verdicts", str(verdicts), "--reports-dir", str(tmp_path / "reports"), *args]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LG_", "PYTEST_"))}
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    data = json.loads(verdicts.read_text()) if verdicts.exists() else {}
+    return PlanRun(proc.returncode, proc.stdout + proc.stderr, data)
+
+
+def test_the_link_plan_passes_on_a_well_behaved_charger(tmp_path):
+    run = run_link_plan(tmp_path)
+    assert run.executed() == {
+        "TM-01": "PASS", "CP-07": "PASS", "PR-07": "PASS", "TM-06": "PASS"}, run.output
+    (valid,) = run.verdicts["requirements"]["PR-07"]["measurements"]
+    assert valid["data"]["violations"] == [] and valid["data"]["frames"] >= 4
+
+
+def test_a_mute_console_is_an_error_and_malformed_ocpp_a_failure(tmp_path):
+    run = run_link_plan(tmp_path, "-p", "tests.faults.inject",
+                        "--rig-fault", "CP-07=console:MUTE", "--rig-fault", "PR-07=ocpp:MALFORMED")
+    assert run.executed() == {
+        "TM-01": "PASS", "CP-07": "ERROR", "PR-07": "FAIL", "TM-06": "PASS"}, run.output
+    # the console stopped answering: the rig cannot tell, so ERROR, naming command and timeout
+    assert run.reasons("CP-07") == (
+        "call: ChargerLinkError: console: no reply to 'errors' within 3 s "
+        "(the console is silent)")
+    # the charger sent frames that are not OCPP-J: non-compliant, PR-07 FAILs naming them
+    (valid,) = run.verdicts["requirements"]["PR-07"]["measurements"]
+    assert valid["value"] is False and valid["verdict"] == "FAIL"
+    assert "malformed frame: FormatViolation: Message is not valid JSON" in valid["note"]
+    assert "unique id 17 is not a string" in valid["note"]
+    assert "StatusNotification: TypeConstraintViolation" in valid["note"]
+    assert "CHARGER FAIL" in run.output and "PR-07 valid: False" in run.output

@@ -77,7 +77,7 @@ def test_other_commands_leave_a_setting_alone():
     assert EVE1.load.written("OUTP:LOAD:LAG 1") == (False, None)
 
 
-def test_the_cache_follows_every_path_that_writes(driver, transcript):
+def test_the_cache_follows_every_path_that_writes(driver, scpi_transcript):
     ac = driver("AC6801B")
     ac.configure(230, 50, 16)
     ac.output_on()
@@ -115,44 +115,44 @@ def drop_once_after(host, key: str, message: str) -> None:
 
 
 def test_a_link_that_dropped_between_commands_is_reopened_and_verified_first(
-    driver, bench_do, transcript
+    driver, bench_do, scpi_transcript
 ):
     ev = driver("EVE-1")
     ev.set_cable(220)
     ev.load_on()
     bench_do("BENCH:FAULT:LINK ev,DROP")  # the LAN goes down ...
     bench_do("BENCH:FAULT:LINK ev,NONE")  # ... and comes back
-    mark = transcript.mark()
+    mark = scpi_transcript.mark()
     ev.load_off()  # a write: sent once, on the new session, after the read-back
-    assert transcript.lines(mark) == [
+    assert scpi_transcript.lines(mark) == [
         "> SOUR:PP:RES?", "< 2.20000E+02", "> OUTP:LOAD?", "< 1",
         "> OUTP:LOAD OFF", "> SYST:ERR?", '< 0,"No error"',
     ]
     assert ev.transport.reconnects == 1
 
 
-def test_a_query_is_asked_once_more_when_the_link_drops_under_it(driver, host, transcript):
+def test_a_query_is_asked_once_more_when_the_link_drops_under_it(driver, host, scpi_transcript):
     ev = driver("EVE-1")
     ev.set_cable(220)
     drop_once_after(host, "ev", "SYST:TIME?")
-    mark = transcript.mark()
+    mark = scpi_transcript.mark()
     assert ev.time() >= 0
-    assert transcript.lines(mark)[:3] == ["> SYST:TIME?", "> SOUR:PP:RES?", "< 2.20000E+02"]
-    assert transcript.lines(mark)[3] == "> SYST:TIME?"  # asked again on the new session
+    assert scpi_transcript.lines(mark)[:3] == ["> SYST:TIME?", "> SOUR:PP:RES?", "< 2.20000E+02"]
+    assert scpi_transcript.lines(mark)[3] == "> SYST:TIME?"  # asked again on the new session
     assert ev.transport.reconnects == 1
 
 
-def test_a_write_is_never_sent_twice(driver, host, bench, transcript):
+def test_a_write_is_never_sent_twice(driver, host, bench, scpi_transcript):
     ev = driver("EVE-1")
     drop_once_after(host, "ev", "SYST:ERR?")  # the error check of the next write
-    mark = transcript.mark()
+    mark = scpi_transcript.mark()
     with pytest.raises(InstrumentLinkError) as info:
         ev.load_on()
     assert str(info.value) == (
         f"ev at {bench['ev']}: 'OUTP:LOAD ON': connection closed by the instrument "
         "(checking the error queue after it)"
     )
-    assert transcript.lines(mark).count("> OUTP:LOAD ON") == 1
+    assert scpi_transcript.lines(mark).count("> OUTP:LOAD ON") == 1
     assert "load" not in ev.settings  # in doubt: not claimed, not verified
     assert ev.time() >= 0  # the next step starts on a working session
 
@@ -194,7 +194,7 @@ def test_reading_back_over_a_link_that_stays_down_names_the_command_and_the_read
 
 
 def test_a_late_reply_is_a_timeout_and_never_answers_the_next_query(
-    driver, bench, bench_do, transcript
+    driver, bench, bench_do, scpi_transcript
 ):
     ev = driver("EVE-1", timeout_s=0.3)
     ev.set_cable(220)
@@ -206,9 +206,9 @@ def test_a_late_reply_is_a_timeout_and_never_answers_the_next_query(
     assert str(info.value) == f"ev at {bench['ev']}: 'SYST:TIME?': no reply within 0.3 s"
     bench_do("BENCH:FAULT:LINK ev,NONE")
     time.sleep(0.5)  # the late reply has been sent by now (into the abandoned session)
-    mark = transcript.mark()
+    mark = scpi_transcript.mark()
     assert ev.identify().model == "EVE-1 EV emulator"
-    assert transcript.lines(mark) == [
+    assert scpi_transcript.lines(mark) == [
         "> SOUR:PP:RES?", "< 2.20000E+02",  # a new session: read back first
         "> *IDN?", "< evse-rig,EVE-1 EV emulator,EVE1-0042,1.0.0",
     ]
@@ -230,31 +230,31 @@ def test_a_late_error_check_names_the_setting(driver, bench, bench_do):
 
 
 def test_a_garbled_reply_names_instrument_address_command_and_reply(
-    driver, bench, bench_do, transcript
+    driver, bench, bench_do, scpi_transcript
 ):
     ev = driver("EVE-1")
     bench_do("BENCH:FAULT:LINK ev,GARBLE")
-    mark = transcript.mark()
+    mark = scpi_transcript.mark()
     with pytest.raises(InstrumentError) as info:
         ev.time()
-    reply = transcript.lines(mark)[-1][2:]
+    reply = scpi_transcript.lines(mark)[-1][2:]
     assert str(info.value) == (
         f"ev at {bench['ev']}: 'SYST:TIME?': unexpected reply {reply!r} (a number expected)"
     )
-    assert transcript.lines(mark)[:-1] == ["> SYST:TIME?"]  # not asked again
+    assert scpi_transcript.lines(mark)[:-1] == ["> SYST:TIME?"]  # not asked again
     bench_do("BENCH:FAULT:LINK ev,NONE")
     assert ev.time() >= 0  # still in step: one reply per query
 
 
 def test_a_garbled_error_check_names_the_setting_and_the_reply(
-    driver, bench, bench_do, transcript
+    driver, bench, bench_do, scpi_transcript
 ):
     ac = driver("AC6801B")
     bench_do("BENCH:FAULT:LINK ac1,GARBLE")
-    mark = transcript.mark()
+    mark = scpi_transcript.mark()
     with pytest.raises(InstrumentError) as info:
         ac.voltage = 230
-    reply = transcript.lines(mark)[-1][2:]
+    reply = scpi_transcript.lines(mark)[-1][2:]
     assert str(info.value) == (
         f"ac1 at {bench['ac1']}: 'VOLT 230': unexpected reply {reply!r} "
         '(code,"message" expected) (checking the error queue after it)'
@@ -284,13 +284,13 @@ def test_a_queued_error_fails_the_next_setting_naming_it(driver, bench, bench_do
 
 
 def test_a_rebooted_ac_source_is_an_error_naming_every_lost_setting(
-    driver, host, bench, bench_do, transcript
+    driver, host, bench, bench_do, scpi_transcript
 ):
     ac = driver("AC6801B")
     ac.configure(230, 50, 16)
     ac.output_on()
     bench_do("BENCH:FAULT:REBOOT ac1")
-    mark = transcript.mark()
+    mark = scpi_transcript.mark()
     with pytest.raises(SettingsLost) as info:
         ac.is_on()
     assert str(info.value) == (
@@ -300,7 +300,7 @@ def test_a_rebooted_ac_source_is_an_error_naming_every_lost_setting(
         "output is OFF, expected ON (last command 'OUTP ON')"
     )
     assert isinstance(info.value, InstrumentError)  # an ERROR of the step, never a FAIL
-    assert transcript.lines(mark)[::2] == ["> VOLT?", "> FREQ?", "> CURR?", "> OUTP?"]
+    assert scpi_transcript.lines(mark)[::2] == ["> VOLT?", "> FREQ?", "> CURR?", "> OUTP?"]
     assert ac.is_on() is False  # reported once; the step that set them has failed
     assert host.bench.sources["ac1"].output is False
 
@@ -322,7 +322,7 @@ def test_a_rebooted_three_phase_source_is_read_back_phase_by_phase(driver, bench
 
 
 def test_a_rebooted_ev_emulator_under_a_charge_is_an_error_not_an_unplug(
-    driver, bench, bench_do, transcript
+    driver, bench, bench_do, scpi_transcript
 ):
     ev = driver("EVE-1")
     ev.set_cable(220)
@@ -330,7 +330,7 @@ def test_a_rebooted_ev_emulator_under_a_charge_is_an_error_not_an_unplug(
     ev.load_on()
     ev.set_state("C")
     bench_do("BENCH:FAULT:REBOOT ev")
-    mark = transcript.mark()
+    mark = scpi_transcript.mark()
     with pytest.raises(SettingsLost) as info:
         ev.set_state("B")
     assert str(info.value) == (
@@ -339,7 +339,7 @@ def test_a_rebooted_ev_emulator_under_a_charge_is_an_error_not_an_unplug(
         "load is OFF, expected ON (last command 'OUTP:LOAD ON'); "
         "vehicle_state is A, expected C (last command 'SOUR:CP:STAT C')"
     )
-    assert not any(line.startswith("> SOUR:CP:STAT B") for line in transcript.lines(mark))
+    assert not any(line.startswith("> SOUR:CP:STAT B") for line in scpi_transcript.lines(mark))
 
 
 def test_a_rebooted_residual_current_source_is_an_error(driver, bench, bench_do):
@@ -357,7 +357,7 @@ def test_a_rebooted_residual_current_source_is_an_error(driver, bench, bench_do)
 
 
 def test_a_rebooted_analyser_never_reads_its_default_items_for_ours(
-    driver, bench, bench_do, transcript
+    driver, bench, bench_do, scpi_transcript
 ):
     pa = driver("WT333E")
     pa.configure()
@@ -368,32 +368,32 @@ def test_a_rebooted_analyser_never_reads_its_default_items_for_ours(
         pa.read(items)  # nothing it was set to was lost (defaults), but the item list was
     assert str(info.value).startswith(
         f"pa at {bench['pa']}: ':NUM:NORM:VAL?': the link was reopened under the query")
-    mark = transcript.mark()
+    mark = scpi_transcript.mark()
     values = pa.read(items)
-    assert transcript.lines(mark)[0] == (
+    assert scpi_transcript.lines(mark)[0] == (
         "> :NUM:NORM:NUM 2;:NUM:NORM:ITEM1 U,1;:NUM:NORM:ITEM2 FU,1")
     assert values[0] == 0.0 and values[1] != values[1]  # U = 0 V, FU = NaN: no AC
     pa.configure()
 
 
-def test_a_reboot_that_lost_nothing_goes_unnoticed(driver, bench_do, transcript):
+def test_a_reboot_that_lost_nothing_goes_unnoticed(driver, bench_do, scpi_transcript):
     ac = driver("AC6801B")
     ac.configure(0, 50, 40)  # the power-on defaults
     bench_do("BENCH:FAULT:REBOOT ac1")
-    mark = transcript.mark()
+    mark = scpi_transcript.mark()
     assert ac.is_on() is False
-    assert transcript.lines(mark)[-2:] == ["> OUTP?", "< 0"]
+    assert scpi_transcript.lines(mark)[-2:] == ["> OUTP?", "< 0"]
 
 
 def test_make_safe_after_a_reboot_switches_everything_off_then_reports(
-    driver, bench, bench_do, transcript
+    driver, bench, bench_do, scpi_transcript
 ):
     ac = driver("AC6801B")
     ac.configure(230)
     ac.output_on()
     bench_do("BENCH:FAULT:REBOOT ac1")
-    mark = transcript.mark()
+    mark = scpi_transcript.mark()
     with pytest.raises(SettingsLost, match="output is OFF, expected ON"):
         ac.make_safe()
-    sent = [line for line in transcript.lines(mark) if line.startswith(">")]
+    sent = [line for line in scpi_transcript.lines(mark) if line.startswith(">")]
     assert "> OUTP OFF" in sent and "> OUTP:PROT:WDOG OFF" in sent

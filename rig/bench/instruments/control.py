@@ -111,6 +111,39 @@ class BenchControl(EmulatedInstrument):
         server.device.reset()
         server.drop_connections()
 
+    # ---- charger-link faults (the firmware is untouched; its links misbehave) ---------------
+    def _link_fault(self, call: Call, link: str, modes: dict[str, str]) -> None:
+        call.count(1)
+        self.host.set_link_fault(link, call.choice(0, modes))
+
+    @EmulatedInstrument.command("BENCH:FAULt:CONSole")
+    def _console_fault(self, call: Call) -> None:
+        """NONE, GARBLE (noise lines and corrupted bytes), MUTE (its output is dropped)."""
+        self._link_fault(call, "console", {"NONE": "NONE", "GARBle": "GARBLE", "MUTE": "MUTE"})
+
+    @EmulatedInstrument.command("BENCH:FAULt:CONSole?")
+    def _console_fault_q(self, call: Call) -> str:
+        return self.host.console_fault
+
+    @EmulatedInstrument.command("BENCH:FAULt:CAN")
+    def _can_fault(self, call: Call) -> None:
+        """NONE, BADLEN (each frame again with a wrong length), UNKNOWN (a frame of an unknown
+        id after each frame)."""
+        self._link_fault(call, "can", {"NONE": "NONE", "BADLen": "BADLEN", "UNKnown": "UNKNOWN"})
+
+    @EmulatedInstrument.command("BENCH:FAULt:CAN?")
+    def _can_fault_q(self, call: Call) -> str:
+        return self.host.can_fault
+
+    @EmulatedInstrument.command("BENCH:FAULt:OCPP")
+    def _ocpp_fault(self, call: Call) -> None:
+        """NONE, MALFORMED (a malformed frame after each of the charger's frames)."""
+        self._link_fault(call, "ocpp", {"NONE": "NONE", "MALFormed": "MALFORMED"})
+
+    @EmulatedInstrument.command("BENCH:FAULt:OCPP?")
+    def _ocpp_fault_q(self, call: Call) -> str:
+        return self.host.ocpp_fault
+
     # ---- the charger --------------------------------------------------------------------------
     @EmulatedInstrument.command("BENCH:CHARger:SET")
     def _charger_set(self, call: Call) -> None:
