@@ -7,11 +7,21 @@ standard corrects a number marked ``confirm: true`` in that file and nowhere els
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from rig.errors import ConfigError
 from rig.measure import Limit, pint_unit, units
@@ -21,29 +31,57 @@ RULES = ("simple", "guarded")
 SOURCES = ("standard", "consensus", "product", "regulation")
 
 
+def _requirement_id(rid: str) -> str:
+    if not re.fullmatch(r"[A-Z]{2,4}-\d{2}", rid):
+        raise ValueError("a requirement id must look like CP-01 (its group, a dash, two digits)")
+    return rid
+
+
+def _group_id(gid: str) -> str:
+    if not re.fullmatch(r"[A-Z]{2,4}", gid):
+        raise ValueError("a group id must look like CP (2-4 capital letters)")
+    return gid
+
+
+@functools.lru_cache(maxsize=256)
+def _known_unit(unit: str) -> bool:
+    try:
+        units().Unit(pint_unit(unit))
+    except Exception:
+        return False
+    return True
+
+
+RequirementId = Annotated[str, AfterValidator(_requirement_id)]
+GroupId = Annotated[str, AfterValidator(_group_id)]
+#: A limit is a finite number: NaN would pass every comparison's "not outside" silently.
+LimitNumber = Annotated[float, Field(allow_inf_nan=False)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class LimitSpec(_Strict):
     unit: str = ""
-    low: float | None = None
-    high: float | None = None
+    low: LimitNumber | None = None
+    high: LimitNumber | None = None
     equals: Any = None
 
     @model_validator(mode="after")
     def _sane(self) -> LimitSpec:
+        if isinstance(self.equals, float) and not math.isfinite(self.equals):
+            raise ValueError(f"equals must be a finite number, got {self.equals!r}")
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError(f"low ({self.low:g}) must not be above high ({self.high:g})")
         if self.equals is None and self.low is None and self.high is None:
             raise ValueError("a limit needs low, high or equals")
         if self.equals is not None and (self.low is not None or self.high is not None):
             raise ValueError("a limit is either a range (low/high) or equals, not both")
-        if self.unit and self.unit not in ("1", "%", "bool", "text"):
-            try:
-                units().Unit(pint_unit(self.unit))
-            except Exception:
-                raise ValueError(f"unknown unit {self.unit!r}") from None
+        if self.unit and self.unit not in ("1", "%", "bool", "text") and not _known_unit(
+            self.unit
+        ):
+            raise ValueError(f"unknown unit {self.unit!r}")
         return self
 
     def limit(self) -> Limit:
@@ -77,23 +115,23 @@ class Requirement(_Strict):
 class Catalogue(_Strict):
     plan: str
     standards: list[Standard] = Field(default_factory=list)
-    groups: dict[str, Group]
-    requirements: dict[str, Requirement]
+    groups: dict[GroupId, Group]
+    requirements: dict[RequirementId, Requirement]
 
     @field_validator("requirements")
     @classmethod
-    def _ids(cls, value: dict[str, Requirement]) -> dict[str, Requirement]:
+    def _groups_exist(
+        cls, value: dict[str, Requirement], info: ValidationInfo
+    ) -> dict[str, Requirement]:
+        groups = info.data.get("groups")
+        if groups is None:  # groups is wrong itself: that is the error to report
+            return value
         for rid in value:
-            if not re.fullmatch(r"[A-Z]{2,4}-\d{2}", rid):
-                raise ValueError(f"requirement id {rid!r} must look like CP-01")
+            if rid.split("-")[0] not in groups:
+                raise ValueError(
+                    f"requirement {rid} belongs to no group of 'groups' "
+                    f"(groups: {', '.join(groups) or 'none'})")
         return value
-
-    @model_validator(mode="after")
-    def _groups_exist(self) -> Catalogue:
-        for rid in self.requirements:
-            if rid.split("-")[0] not in self.groups:
-                raise ValueError(f"requirement {rid} belongs to no group of 'groups'")
-        return self
 
     # ---- lookups ---------------------------------------------------------------------------
     def requirement(self, rid: str) -> Requirement:

@@ -1,4 +1,9 @@
-"""Read YAML files into validated models, with errors that name file, key path and line."""
+"""Read YAML files into validated models, with errors that name file, key path and line.
+
+Whatever is wrong with a file (unreadable, not UTF-8, not YAML, a value YAML cannot build such
+as the date ``2027-13-01``, a key given twice, a wrong key, type or value) is one
+:class:`~rig.errors.ConfigError`: ``file:line: key.path: what was expected``.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,11 @@ from pydantic import BaseModel, ValidationError
 from rig.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
+#: libyaml's loader where PyYAML was built with it (the same documents, ten times faster).
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def key_lines(text: str) -> dict[str, int]:
+def key_lines(text: str, root: yaml.Node | None = None) -> dict[str, int]:
     """Map dotted key paths (list items as indices) to 1-based line numbers."""
     lines: dict[str, int] = {}
 
@@ -29,38 +36,115 @@ def key_lines(text: str) -> dict[str, int]:
                 lines[f"{prefix}{i}"] = item.start_mark.line + 1
                 walk(item, f"{prefix}{i}.")
 
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return lines
+    if root is None:
+        root = _compose(text)
     if root is not None:
         walk(root, "")
     return lines
 
 
+def _compose(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return None
+
+
+def _nodes(text: str, root: yaml.Node | None = None) -> list[tuple[str, yaml.Node,
+                                                                   yaml.Node | None]]:
+    """(dotted path, node, key node) of every node of the document, parents first."""
+    if root is None:
+        root = _compose(text)
+    out: list[tuple[str, yaml.Node, yaml.Node | None]] = []
+    todo: list[tuple[str, yaml.Node, yaml.Node | None]] = [("", root, None)] if root else []
+    while todo:
+        path, node, key = todo.pop(0)
+        out.append((path, node, key))
+        prefix = f"{path}." if path else ""
+        if isinstance(node, yaml.MappingNode):
+            todo += [(f"{prefix}{k.value}", v, k) for k, v in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            todo += [(f"{prefix}{i}", v, None) for i, v in enumerate(node.value)]
+    return out
+
+
+def duplicate_key(text: str, root: yaml.Node | None = None) -> tuple[str, int, int] | None:
+    """The first key given twice in one mapping: (dotted path, line, line of the first)."""
+    for path, node, _ in _nodes(text, root):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _value in node.value:
+                line = key_node.start_mark.line + 1
+                if key_node.value in seen and isinstance(key_node, yaml.ScalarNode):
+                    prefix = f"{path}." if path else ""
+                    return f"{prefix}{key_node.value}", line, seen[key_node.value]
+                seen[key_node.value] = line
+    return None
+
+
+def bad_value(text: str) -> tuple[str, int, str] | None:
+    """The first scalar YAML cannot build (a date 2027-13-01): (dotted path, line, why)."""
+    loader = yaml.SafeLoader("")
+    for path, node, key in _nodes(text):
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                loader.construct_object(node)
+            except Exception as exc:
+                line = (key or node).start_mark.line + 1
+                return path or "<top level>", line, f"{node.value!r}: {exc}"
+    return None
+
+
 def read_yaml(path: str | Path) -> tuple[Any, dict[str, int]]:
-    """Parse a YAML file; a missing file or a syntax error is a :class:`ConfigError`."""
+    """Parse a YAML file; a missing file, a syntax error, a value YAML cannot build or a key
+    given twice is a :class:`ConfigError`."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(path), "<file>", f"a readable file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), "<file>", f"UTF-8 text ({exc.reason} at byte "
+                                               f"{exc.start})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(
             str(path), "<file>", f"valid YAML ({problem})", mark.line + 1 if mark else None
         ) from None
-    return data, key_lines(text)
+    except RecursionError:
+        raise ConfigError(str(path), "<file>", "YAML nested less deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        where = bad_value(text)
+        if where is None:
+            raise ConfigError(str(path), "<file>", f"valid YAML values ({exc})") from None
+        key, line, why = where
+        raise ConfigError(str(path), key, f"a valid value ({why})", line) from None
+    root = _compose(text)
+    twice = duplicate_key(text, root)
+    if twice is not None:
+        key, line, first = twice
+        raise ConfigError(str(path), key, f"a key given once (it is also on line {first})", line)
+    return data, key_lines(text, root)
 
 
 def describe_error(err: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
     """(dotted key path, what was expected) of one pydantic error."""
-    loc = [str(p) for p in err.get("loc", ()) if p != "__root__"]
-    key = ".".join(loc) or "<top level>"
+    loc = [str(p) if str(p) else "''" for p in err.get("loc", ()) if p != "__root__"]
     kind, msg = err.get("type", ""), err.get("msg", "")
+    if loc and loc[-1] == "[key]":  # the key itself is wrong (not its value)
+        loc = loc[:-1]
+        msg = f"a valid key: {msg.removeprefix('Value error, ')}"
+    key = ".".join(loc) or "<top level>"
+    msg = msg.removeprefix("Value error, ")
+    if kind in ("model_type", "dict_type"):
+        msg = "a mapping (key: value)"
+    got = err.get("input")
+    if not loc and not isinstance(got, dict):
+        shown = "an empty file" if got is None else f"a {type(got).__name__}"
+        return key, f"a mapping of keys ({_top_keys(model)}), got {shown}"
     if kind == "extra_forbidden":
         known = _known_keys(model, loc[:-1])
         near = difflib.get_close_matches(loc[-1], known, n=3) if loc else []
@@ -70,10 +154,14 @@ def describe_error(err: dict[str, Any], model: type[BaseModel]) -> tuple[str, st
         return key, f"unknown key{hint}"
     if kind == "missing":
         return key, "a value (this key is required)"
-    got = err.get("input")
     if isinstance(got, dict | list):
         return key, msg
     return key, f"{msg} (got {got!r})"
+
+
+def _top_keys(model: type[BaseModel]) -> str:
+    required = [n for n, f in model.model_fields.items() if f.is_required()]
+    return ", ".join(f"{n}:" for n in required or model.model_fields)
 
 
 def _known_keys(model: type[BaseModel], path: list[str]) -> list[str]:

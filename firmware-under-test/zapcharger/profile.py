@@ -100,6 +100,14 @@ class Supply(_Section):
     restart_hysteresis_v: float = Field(5.0, ge=0, description="V, back inside by this to restart")
     off_below_v: float = Field(90.0, ge=0, description="V on L1 under which the electronics die")
 
+    @model_validator(mode="after")
+    def _window(self) -> Supply:
+        # here rather than on the profile, so the error names the section (and its line)
+        if self.min_v >= self.max_v:
+            raise ValueError(
+                f"supply.min_v ({self.min_v:g} V) must be below supply.max_v ({self.max_v:g} V)")
+        return self
+
 
 class Limits(_Section):
     max_current_a: float = Field(32.0, ge=6, le=80, description="A, hardware current limit")
@@ -184,12 +192,6 @@ class Profile(_Section):
     can: Can = Field(default_factory=Can)
     ocpp: Ocpp = Field(default_factory=Ocpp)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Profile:
-        if self.supply.min_v >= self.supply.max_v:
-            raise ValueError("supply.min_v must be below supply.max_v")
-        return self
-
 
 def _yaml_lines(text: str) -> dict[str, int]:
     """Map dotted key paths of a YAML mapping to their 1-based line numbers."""
@@ -204,7 +206,7 @@ def _yaml_lines(text: str) -> dict[str, int]:
 
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return lines
     if root is not None:
         walk(root, "")
@@ -223,6 +225,10 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def _expected(error: dict[str, Any]) -> str:
     kind, msg = error.get("type", ""), error.get("msg", "")
+    msg = msg.removeprefix("Value error, ")
+    if kind == "model_type":  # a section given as a value
+        section = ".".join(str(p) for p in error.get("loc", ()))
+        msg = f"a section: a mapping of its keys ({section}.<key>: value)"
     if kind == "extra_forbidden":
         key = ".".join(str(p) for p in error["loc"])
         near = difflib.get_close_matches(key, known_keys(), n=3, cutoff=0.6)
@@ -250,6 +256,9 @@ def read_yaml_mapping(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ProfileError(str(path), "<file>", f"a readable YAML file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ProfileError(str(path), "<file>", f"UTF-8 text ({exc.reason} at byte "
+                                                f"{exc.start})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -257,11 +266,39 @@ def read_yaml_mapping(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise ProfileError(str(path), "<file>", f"valid YAML ({problem})", line) from None
+    except RecursionError:
+        raise ProfileError(str(path), "<file>", "YAML nested less deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a value YAML cannot build
+        key, line = _bad_value(text)
+        raise ProfileError(str(path), key, f"a valid value ({exc})", line) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ProfileError(str(path), "<top level>", "a mapping of sections (pilot:, timing:, ...)")
     return data, _yaml_lines(text)
+
+
+def _bad_value(text: str) -> tuple[str, int | None]:
+    """Key path and line of the first scalar YAML cannot build (a date 2027-13-01)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return "<file>", None
+    loader = yaml.SafeLoader("")
+    todo: list[tuple[str, Any, Any]] = [("", root, None)] if root is not None else []
+    while todo:
+        path, node, key = todo.pop(0)
+        prefix = f"{path}." if path else ""
+        if isinstance(node, yaml.MappingNode):
+            todo += [(f"{prefix}{k.value}", v, k) for k, v in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            todo += [(f"{prefix}{i}", v, None) for i, v in enumerate(node.value)]
+        else:
+            try:
+                loader.construct_object(node)
+            except Exception:
+                return path or "<top level>", (key or node).start_mark.line + 1
+    return "<file>", None
 
 
 def parse_override(item: str) -> tuple[str, Any]:
@@ -274,8 +311,8 @@ def parse_override(item: str) -> tuple[str, Any]:
         raise ProfileError("--charger-set", item, "a dotted key before '='")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
+        value = raw  # not YAML: the text itself (the model says what it should be)
     return key, value
 
 

@@ -7,7 +7,9 @@ instruments with :class:`ScpiInstrument`. The charger's console is labgrid's own
 rig runs for the charger's OCPP client is :class:`OcppCentralSystem`.
 
 Every field is validated when labgrid builds the target, with a message naming the resource and
-the field (a malformed rig file is a rig ERROR before any test runs).
+the field (a malformed rig file is a rig ERROR before any test runs). Errors are
+:class:`ResourceError` (a :class:`~rig.errors.ConfigError`): :func:`rig.labgrid.loader.load_rig`
+adds the file, the key path and the line.
 """
 
 from __future__ import annotations
@@ -23,19 +25,24 @@ from labgrid.resource.common import Resource
 from rig.errors import ConfigError
 
 
-def _where(inst: Resource) -> str:
-    target = inst.target.name if inst.target else "?"
-    return f"rig file, target '{target}', {type(inst).__name__} '{inst.name}'"
+class ResourceError(ConfigError):
+    """A field of a resource is wrong: which resource (class, name, target) and which field."""
+
+    def __init__(self, inst: Resource, field: str, expected: str):
+        target = inst.target.name if inst.target else "?"
+        self.cls, self.name, self.target, self.field = type(inst).__name__, inst.name, target, field
+        super().__init__(
+            f"rig file, target '{target}', {self.cls} '{inst.name}'", field, expected)
 
 
 def _check_visa(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
     if not isinstance(value, str):
-        raise ConfigError(_where(inst), attribute.name, f"a VISA resource string, got {value!r}")
+        raise ResourceError(inst, attribute.name, f"a VISA resource string, got {value!r}")
     try:
         pyvisa.rname.parse_resource_name(value)
     except Exception as exc:  # pyvisa raises several types for bad names
-        raise ConfigError(
-            _where(inst),
+        raise ResourceError(
+            inst,
             attribute.name,
             f"a VISA resource string like TCPIP0::192.168.1.20::5025::SOCKET or "
             f"TCPIP0::192.168.1.20::INSTR, got {value!r} ({exc})",
@@ -48,10 +55,10 @@ def _check_date(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
     if isinstance(value, dt.date):
         return
     try:
-        dt.date.fromisoformat(str(value))
+        dt.date.fromisoformat(value if isinstance(value, str) else "?")
     except ValueError:
-        raise ConfigError(
-            _where(inst), attribute.name, f"a date YYYY-MM-DD, got {value!r}"
+        raise ResourceError(
+            inst, attribute.name, f"a date YYYY-MM-DD, got {value!r}"
         ) from None
 
 
@@ -60,9 +67,69 @@ def _check_type(kind: type | tuple[type, ...], what: str):  # type: ignore[no-un
         if not isinstance(value, kind) or (isinstance(value, bool) and bool not in (
             kind if isinstance(kind, tuple) else (kind,)
         )):
-            raise ConfigError(_where(inst), attribute.name, f"{what}, got {value!r}")
+            raise ResourceError(inst, attribute.name, f"{what}, got {value!r}")
 
     return check
+
+
+def _check_range(low: float, high: float, what: str, integer: bool = False):  # type: ignore[no-untyped-def]
+    def check(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
+        kind = int if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kind) or not low <= value <= high:
+            raise ResourceError(inst, attribute.name, f"{what}, got {value!r}")
+
+    return check
+
+
+def _check_model(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
+    from rig.instruments.registry import MODELS
+
+    if not isinstance(value, str) or value.strip().upper() not in MODELS:
+        raise ResourceError(
+            inst, attribute.name, f"a driver model, one of {', '.join(MODELS)} (got {value!r})")
+
+
+def _check_accuracy(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
+    """``{quantity: {term: number, ...}}`` with the terms rig.uncertainty knows."""
+    from rig.uncertainty import TERMS
+
+    if not isinstance(value, dict):
+        raise ResourceError(inst, attribute.name,
+                            f"a mapping of quantities to accuracy terms, got {value!r}")
+    for quantity, spec in value.items():
+        key = f"{attribute.name}.{quantity}"
+        if not isinstance(quantity, str):
+            raise ResourceError(inst, key, "a quantity name (voltage, current, time, ...)")
+        if not isinstance(spec, dict):
+            raise ResourceError(inst, key, f"a mapping of accuracy terms ({', '.join(TERMS)}), "
+                                           f"got {spec!r}")
+        for term, number in spec.items():
+            if term not in TERMS:
+                raise ResourceError(inst, f"{key}.{term}",
+                                    f"an accuracy term, one of {', '.join(TERMS)}")
+            numbers = number if term == "ranges" else [number]
+            if term == "ranges" and (not isinstance(number, list) or not number):
+                raise ResourceError(inst, f"{key}.{term}",
+                                    f"a list of measuring ranges, got {number!r}")
+            for item in numbers:
+                if isinstance(item, bool) or not isinstance(item, (int, float)) or not (
+                    item >= 0 and item == item and item != float("inf")
+                ):
+                    raise ResourceError(inst, f"{key}.{term}",
+                                        f"a finite number >= 0, got {item!r}")
+
+
+def _check_options(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ResourceError(inst, attribute.name,
+                            f"a mapping of driver options (name: value), got {value!r}")
+
+
+def _check_serial(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
+    if value is not None and not isinstance(value, str):
+        raise ResourceError(inst, attribute.name,
+                            f"a serial number in quotes (\"04512345\": unquoted, YAML reads a "
+                            f"number and drops leading zeros), got {value!r}")
 
 
 @target_factory.reg_resource
@@ -81,12 +148,12 @@ class ScpiInstrument(Resource):
     """
 
     resource = attr.ib(validator=_check_visa)
-    model = attr.ib(validator=_check_type(str, "a driver model name"))
-    timeout = attr.ib(default=2.0, validator=_check_type((int, float), "seconds"))
+    model = attr.ib(validator=_check_model)
+    timeout = attr.ib(default=2.0, validator=_check_range(0.001, 600, "seconds, 0.001 ... 600"))
     calibration_due = attr.ib(default=None, validator=_check_date)
-    accuracy = attr.ib(factory=dict, validator=_check_type(dict, "a mapping"))
-    options = attr.ib(factory=dict, validator=_check_type(dict, "a mapping"))
-    serial = attr.ib(default=None)
+    accuracy = attr.ib(factory=dict, validator=_check_accuracy)
+    options = attr.ib(factory=dict, validator=_check_options)
+    serial = attr.ib(default=None, validator=_check_serial)
 
 
 @target_factory.reg_resource
@@ -99,23 +166,25 @@ class CanBus(Resource):
     """
 
     interface = attr.ib(validator=_check_type(str, "a python-can interface name"))
-    channel = attr.ib(validator=_check_type(str, "a channel name"))
-    bitrate = attr.ib(default=500_000, validator=_check_type(int, "bit/s"))
-    node_id = attr.ib(default=1, validator=_check_type(int, "the charger's CAN node id"))
+    channel = attr.ib(validator=_check_type((str, int), "a channel name (can0, or a number)"))
+    bitrate = attr.ib(default=500_000, validator=_check_range(
+        1_000, 8_000_000, "bit/s, 1000 ... 8000000", integer=True))
+    node_id = attr.ib(default=1, validator=_check_range(
+        0, 15, "the charger's CAN node id, 0 ... 15", integer=True))
 
 
 def _check_port(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
-        raise ConfigError(_where(inst), attribute.name,
-                          f"a TCP port 0..65535 (0: pick a free one), got {value!r}")
+        raise ResourceError(inst, attribute.name,
+                            f"a TCP port 0..65535 (0: pick a free one), got {value!r}")
 
 
 def _check_cp_id(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
     if value is None:
         return
     if not isinstance(value, str) or not value or "/" in value or len(value) > 48:
-        raise ConfigError(_where(inst), attribute.name,
-                          f"a charge point id (1-48 characters, no '/'), got {value!r}")
+        raise ResourceError(inst, attribute.name,
+                            f"a charge point id (1-48 characters, no '/'), got {value!r}")
 
 
 @target_factory.reg_resource
