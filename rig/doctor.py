@@ -174,8 +174,8 @@ class Doctor:
             self.add(f"{role} options", FAIL, str(exc), f"fix the driver options ({where})")
             return
         except Exception as exc:
-            self.add(f"{role} reachable", FAIL, f"not reachable at {res.resource}: "
-                     f"{_short(exc)}",
+            detail = _short(exc).removeprefix(f"{role} at {res.resource}: ")
+            self.add(f"{role} reachable", FAIL, f"not reachable at {res.resource}: {detail}",
                      "switch it on, check its LAN cable and the address/port in the rig "
                      f"file ({where}, resource)")
             self._calibration(res)

@@ -240,6 +240,8 @@ class WatchdogGuard:
         return list(self.instruments)
 
     def start(self) -> WatchdogGuard:
+        if not self.instruments:
+            return self  # nothing to arm: no keep-alive thread either
         problems = []
         for role, inst in self.instruments.items():
             try:
@@ -260,12 +262,15 @@ class WatchdogGuard:
         return self
 
     def ensure_armed(self) -> list[str]:
-        """Arm every watchdog that is off (a trip is cleared and reported); feed them all."""
+        """Arm every watchdog that is off or latched (a latch is cleared and reported: a latched
+        output refuses to switch on); feed them all."""
         notes = []
         for role, inst in self.instruments.items():
-            if not inst.watchdog:
-                if inst.watchdog_tripped():
-                    notes.append(f"{role}: its watchdog had tripped between tests; cleared")
+            tripped = inst.watchdog_tripped()
+            if tripped or not inst.watchdog:
+                if tripped:
+                    notes.append(f"{role}: its watchdog was latched (it tripped earlier in "
+                                 "this session); cleared")
                     log.warning("%s", notes[-1])
                 inst.arm_watchdog(self.delays[role])
             if self.keepalive is not None:
@@ -331,10 +336,12 @@ def signals_deferred() -> Iterator[list[int]]:
         return
     pending: list[int] = []
     previous: dict[int, Any] = {}
+    forced: list[bool] = []
 
     def hold(signum: int, frame: Any) -> None:
         pending.append(signum)
         if pending.count(signal.SIGINT) >= FORCE_AFTER and signum == signal.SIGINT:
+            forced.append(True)
             raise KeyboardInterrupt("forced during the safe state")
         if len(pending) == 1:
             with contextlib.suppress(Exception):
@@ -354,7 +361,7 @@ def signals_deferred() -> Iterator[list[int]]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        for signum in dict.fromkeys(pending):  # each signal once, in arrival order
+        for signum in dict.fromkeys([] if forced else pending):  # each once, in arrival order
             handler = previous.get(signum)
             if callable(handler):
                 handler(signum, None)

@@ -1,0 +1,209 @@
+"""Soak: hundreds of charge cycles against the emulated bench, looking for leaks.
+
+One rig session, opened the way the fixtures open it (``rigs/emulator.yaml``,
+``fixtures.rig.RigSession``: real drivers over real sockets, the console over its
+pseudo-terminal, CAN, the watchdogs armed and fed by their keep-alive thread), against a bench
+in virtual time in its own process (``python -m rig.bench``, as a lab's instruments are apart
+from the rig PC). Each cycle does what a test does: arm the watchdogs (``rig_test`` setup),
+charger ready, plug in (B), PWM, charge (C), contactor closed, charge briefly, read the
+console's meter and a CAN status frame, unplug (A), contactor open, then the per-test safe
+state.
+
+Prints this process's open file descriptors (``/proc/self/fd``), threads and resident memory
+at the start, after a warm-up, every 100 cycles and at the end (with the bench process's
+memory beside it), and exits 1 on clear growth of the rig process between warm-up and end: any
+new file descriptor or thread, or memory beyond ``--rss-noise-kb``.
+
+What a run keeps *by design* is kept out of the measurement and reported per cycle: the SCPI
+transcript (``Transcript``, every exchange in memory until the session writes it out), the
+console log and the CAN frame log. The bench's own memory grows with the EV emulator's event
+trace, a ring buffer of 100 000 events (as an instrument's trace memory is).
+Usage: python bench/soak.py [--cycles 500] [--warmup 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fixtures.charger import Charger, Trace  # noqa: E402
+from fixtures.rig import RigSession  # noqa: E402
+from fixtures.safety import rig_options  # noqa: E402
+from rig.transport import Transcript  # noqa: E402
+from rig.transport.transcript import TranscriptEntry  # noqa: E402
+
+
+class CountingTranscript(Transcript):
+    """Counts what a run's transcript would keep, keeps nothing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+        self.chars = 0
+
+    def append(self, instrument: str, direction: str, text: str) -> TranscriptEntry:
+        self.count += 1
+        self.chars += len(text) + len(instrument)
+        return TranscriptEntry(time.time(), instrument, direction, text)
+
+
+def _status(pid: int | str) -> dict[str, str]:
+    text = Path(f"/proc/{pid}/status").read_text()
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+
+def sample(bench_pid: int) -> dict[str, int]:
+    fields = _status("self")
+    return {
+        "fds": len(os.listdir("/proc/self/fd")),
+        "threads": int(fields["Threads"].strip()),
+        "py_threads": threading.active_count(),
+        "rss_kb": int(fields["VmRSS"].split()[0]),
+        "bench_rss_kb": int(_status(bench_pid)["VmRSS"].split()[0]),
+    }
+
+
+def show(label: str, s: dict[str, int], bench_s: float, ms_per_cycle: float | None) -> None:
+    pace = f"   {ms_per_cycle:5.1f} ms/cycle" if ms_per_cycle is not None else ""
+    print(f"{label:10s} fds {s['fds']:4d}   threads {s['threads']:3d} "
+          f"(python {s['py_threads']:3d})   rss {s['rss_kb'] / 1024:6.1f} MiB   "
+          f"[bench process rss {s['bench_rss_kb'] / 1024:6.1f} MiB]   bench time "
+          f"{bench_s:7.0f} s{pace}", flush=True)
+
+
+def serve_bench(folder: Path) -> tuple[subprocess.Popen, dict[str, str]]:
+    env_file = folder / "bench.env"
+    group = f"239.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(1, 254)}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rig.bench", "--clock", "virtual", "--env-file", str(env_file),
+         "--can-interface", "udp_multicast", "--can-channel", group],
+        cwd=ROOT, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not env_file.exists() or not env_file.read_text().strip():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit("the bench did not start")
+        time.sleep(0.02)
+    env = {}
+    for line in env_file.read_text().splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key] = shlex.split(value)[0]
+    return proc, env
+
+
+def cycle(rig: RigSession, charger: Charger, kept: dict[str, int]) -> None:
+    if rig.guard is not None:
+        rig.guard.ensure_armed()
+    charger.ensure_ready()
+    charger.start_charging(current_a=16.0)
+    charger.clock.sleep(2.0)
+    rig.console.meter()
+    rig.can.status(timeout_s=2.0)
+    charger.unplug()
+    if not charger.clock.wait_until(charger.contactor_open, 5.0, poll=0.01):
+        raise RuntimeError("the contactor did not open after unplugging")
+    problems = rig.make_safe(supply_off=False)
+    if problems:
+        raise RuntimeError("; ".join(problems))
+    # the logs a run keeps by design (the record store drains them as it goes)
+    kept["can_frames"] += len(rig.can.log)
+    rig.can.log.clear()
+    log: Any = rig.console.log
+    for name in ("lines", "events"):
+        items = getattr(log, name, None)
+        if isinstance(items, list):
+            kept[f"console_{name}"] += len(items)
+            items.clear()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cycles", type=int, default=500)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--rss-noise-kb", type=int, default=4096,
+                        help="memory growth after the warm-up still counted as noise")
+    args = parser.parse_args()
+
+    from labgrid import Environment
+
+    folder = Path(tempfile.mkdtemp(prefix="rig-soak-"))
+    bench, bench_env = serve_bench(folder)
+    os.environ.update(bench_env)
+    os.environ.setdefault("RIG_LOCK_DIR", str(folder / "locks"))
+    transcript = CountingTranscript()
+    env = Environment(config_file=str(ROOT / "rigs" / "emulator.yaml"))
+    rig = RigSession(env, transcript)
+    kept = {"can_frames": 0, "console_lines": 0, "console_events": 0, "console_garbled": 0}
+    try:
+        rig.open()
+        rig.start_watchdogs(rig_options(env))
+        charger = Charger(rig, Trace(rig.instrument("ev"), rig.clock), rig.clock)
+        print(f"soak: {args.cycles} charge cycles, virtual time, bench pid {bench.pid}, "
+              f"watchdogs {rig.guard.delays if rig.guard else {}}", flush=True)
+        gc.collect()
+        start = sample(bench.pid)
+        show("start", start, rig.clock.waited_s, None)
+        t0 = last = time.perf_counter()
+        last_i = 0
+        warm: dict[str, int] = {}
+        for i in range(1, args.cycles + 1):
+            cycle(rig, charger, kept)
+            if i == args.warmup or i % 100 == 0 or i == args.cycles:
+                now = time.perf_counter()
+                pace = (now - last) / (i - last_i) * 1000
+                last, last_i = now, i
+                gc.collect()
+                point = sample(bench.pid)
+                if i == args.warmup:
+                    warm = point
+                label = "warm-up" if i == args.warmup else "cycle"
+                show(f"{label} {i}", point, rig.clock.waited_s, pace)
+        wall = time.perf_counter() - t0
+        end = point
+    finally:
+        rig.make_safe(supply_off=True)
+        rig.close()
+        bench.terminate()
+        bench.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
+    cycles_measured = args.cycles - args.warmup
+    print(f"wall {wall:.1f} s for {args.cycles} cycles ({wall / args.cycles * 1000:.0f} ms each), "
+          f"bench time {rig.clock.waited_s:.0f} s ({rig.clock.waited_s / wall:.0f}x)")
+    print(f"kept by design, per cycle: {transcript.count / args.cycles:.0f} transcript entries "
+          f"(~{transcript.chars / args.cycles / 1024:.1f} KiB of text), "
+          f"{kept['can_frames'] / args.cycles:.1f} CAN frames, "
+          f"{kept['console_lines'] / args.cycles:.1f} console lines")
+    growth = {k: end[k] - warm[k] for k in ("fds", "threads", "py_threads", "rss_kb")}
+    print(f"growth warm-up -> end ({cycles_measured} cycles): fds {growth['fds']:+d}, threads "
+          f"{growth['threads']:+d} (python {growth['py_threads']:+d}), rss "
+          f"{growth['rss_kb']:+d} KiB ({growth['rss_kb'] / cycles_measured:+.2f} KiB/cycle)")
+    leaks = []
+    if growth["fds"] > 0:
+        leaks.append(f"{growth['fds']} file descriptors")
+    if growth["threads"] > 0 or growth["py_threads"] > 0:
+        leaks.append(f"{max(growth['threads'], growth['py_threads'])} threads")
+    if growth["rss_kb"] > args.rss_noise_kb:
+        leaks.append(f"{growth['rss_kb']} KiB of memory (noise: {args.rss_noise_kb} KiB)")
+    if leaks:
+        print("soak: GROWTH: " + ", ".join(leaks))
+        return 1
+    print("soak: OK (no growth beyond noise)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
