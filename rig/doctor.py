@@ -104,15 +104,16 @@ class Doctor:
         if in_process and "LG_BENCH_CTRL" not in os.environ and not self._start_bench():
             return False
         try:
+            from rig.labgrid.loader import build_target
+
             env = Environment(config_file=str(path))
-            self.target = env.get_target("main")
-            if self.target is None:
-                raise ConfigError(str(path), "targets.main", "a target named main")
+            self.target = build_target(env, "main")
             target_options = ((data.get("targets") or {}).get("main") or {}).get("options")
             self.options.update(target_options or {})
         except Exception as exc:
-            self.add("rig file", FAIL, f"{path}: {exc}",
-                     "fix the file (labgrid environment with a target 'main')")
+            what = str(exc) if isinstance(exc, ConfigError) else f"{path}: {exc}"
+            self.add("rig file", FAIL, what, "fix the file (labgrid environment with a target "
+                     "'main')")
             return False
         self.add("rig file", OK, str(path))
         return True

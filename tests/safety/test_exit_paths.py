@@ -7,7 +7,8 @@ The scenarios run concurrently (one bench and one pytest subprocess each), so th
 about as much as its slowest scenario. The watchdog delay is 2 s: every scenario waits longer
 than that energised, so it also shows the keep-alive feeding the watchdogs, and it checks that
 no watchdog tripped (the *code* made the rig safe, not the watchdog) and that the session's end
-disarmed them.
+disarmed them. The one exception is pytest-timeout's thread method, which ends the process with
+``os._exit``: there only the watchdogs act.
 """
 
 from __future__ import annotations
@@ -60,15 +61,17 @@ def _watch(bench: ServedBench, seen: threading.Event, stop: threading.Event, go:
 
 
 def scenario(folder: Path, selection: str, send: int | None = None,
-             env: dict[str, str] | None = None, wait_s: float = 2.5) -> Outcome:
+             env: dict[str, str] | None = None, wait_s: float = 2.5,
+             args: tuple[str, ...] = (), settle_s: float = 0.0) -> Outcome:
     """Run the plan's ``selection``; with ``send``, signal it ``wait_s`` s after the rig is
-    energised (longer than the watchdog delay: the keep-alive must hold it)."""
+    energised (longer than the watchdog delay: the keep-alive must hold it). ``settle_s``:
+    how long the rig may take to become safe after the run ended (a watchdog's delay)."""
     bench = serve_bench(folder)
     try:
         rig = rig_file(folder, watchdog_s=WATCHDOG_S)
         t0 = time.monotonic()
         go = folder / "go"
-        run = start_plan(folder, bench, rig, "-k", selection,
+        run = start_plan(folder, bench, rig, "-k", selection, *args,
                          env={"RIG_SAFETY_GO": str(go), **(env or {})})
         seen, stop = threading.Event(), threading.Event()
         watcher = threading.Thread(target=_watch, args=(bench, seen, stop, go), daemon=True)
@@ -79,8 +82,13 @@ def scenario(folder: Path, selection: str, send: int | None = None,
             assert bench.unsafe_items() >= ENERGISED, "the rig went safe before the signal"
             run.signal(send)
         run.wait(120)
+        ended = time.monotonic()
         stop.set()
         watcher.join()
+        no_watchdog = {"smu output on", "cs output on"}  # nothing switches those off
+        while (settle_s and bench.unsafe_items() - no_watchdog
+               and time.monotonic() - ended < settle_s):
+            time.sleep(0.01)
         safe = bench.safe()
         outputs = bench.outputs() if selection != "loses_a_link" else {}
         extra = {}
@@ -102,6 +110,9 @@ SCENARIOS = {
     "sighup": dict(selection="waits_for_a_signal", send=signal.SIGHUP),
     "timeout": dict(selection="hangs_until_the_timeout", env={"RIG_SAFETY_TIMEOUT_S": "9"}),
     "end": dict(selection="passes_energised"),
+    "timeout_thread": dict(selection="hangs_until_the_timeout", args=("--timeout-method",
+                           "thread"), env={"RIG_SAFETY_TIMEOUT_S": "9"},
+                           settle_s=WATCHDOG_S + 1.5),
     "dead_link": dict(selection="loses_a_link"),
 }
 
@@ -154,6 +165,21 @@ def test_a_pytest_timeout(outcomes):
     assert out.run.returncode == 1
     assert "Timeout" in out.run.output
     assert out.run.requirement("SF-04")["verdict"] == "ERROR"
+
+
+def test_a_pytest_timeout_with_the_thread_method(outcomes):
+    """pytest-timeout's thread method ends the process with os._exit: no teardown runs. The
+    watchdogs de-energise the rig (AC source, EV emulator); the residual-current sources have
+    none and stay on (README, Safety: not covered)."""
+    out = outcomes["timeout_thread"]
+    assert out.energised_seen, out.run.output
+    assert out.run.returncode == 1
+    assert "Timeout" in out.run.output
+    assert "only the instruments' watchdogs make the rig safe" in out.run.output
+    assert out.safe == (False, '0,"smu output on; cs output on"')
+    assert out.outputs == {**SAFE_OUTPUTS, "smu :OUTP?": "1", "cs :OUTP?": "1"}
+    assert out.watchdogs == {"ac3 armed": "1", "ac3 tripped": "1", "ev armed": "1",
+                             "ev tripped": "1"}
 
 
 def test_the_end_of_the_session(outcomes):
