@@ -305,6 +305,7 @@ class BenchHost:
                         src.output = False
                         src.watchdog_tripped = True
                         log.warning("%s watchdog expired after %.1f s: output off", key, silent)
+                        self._open_interlock()
                         self.bench.changed()
                 ev = self.bench.ev
                 silent = now - self.servers["ev"].last_message_wall
@@ -315,6 +316,17 @@ class BenchHost:
                     self.bench.trace.add(self.bench.now, "WDOG", "EXPIRED")
                     log.warning("ev watchdog expired after %.1f s: state A, load off", silent)
                     self.bench.changed()
+
+    def _open_interlock(self) -> None:
+        """The residual-current sources have no watchdog of their own; on this bench (as on a
+        real rig) their interlock inputs are wired through the supply's watchdog relay, so a
+        host that died de-energises them together with the AC output."""
+        for inj in self.bench.injectors.values():
+            if inj.output:
+                inj.output = False
+                inj.ac_running = False
+                self.bench.trace.add(self.bench.now, "RCI", "OFF")
+                log.warning("interlock opened by the supply watchdog: residual current off")
 
     def _realtime_loop(self) -> None:
         last = time.monotonic()

@@ -15,6 +15,7 @@ without losing accuracy, which is what makes virtual time both fast and determin
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
@@ -161,6 +162,12 @@ class EventTrace:
             del self.events[:drop]
             self.dropped += drop
         return event
+
+    def since(self, t: float) -> list[Event]:
+        """Events at or after ``t`` at the printed resolution (1 us), found by bisection: the
+        trace is in time order, and a long session must not make every query slower."""
+        start = bisect.bisect_left(self.events, t, key=lambda e: round(e.t, 6))
+        return self.events[start:]
 
     def clear(self) -> None:
         self.events.clear()

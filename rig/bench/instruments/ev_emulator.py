@@ -228,7 +228,7 @@ class EvEmulator(EmulatedInstrument):
     def _trace_data(self, call: Call) -> str:
         since = call.number(0) if call.params else -math.inf
         # compare at the printed resolution, so "since" is inclusive of what a client saw
-        events = [e for e in self.bench.trace.events if round(e.t, 6) >= since]
+        events = self.bench.trace.since(since)
         if not events:
             return "NONE"
         return ",".join(f"{e.t:.6f},{e.kind},{e.value}" for e in events)
