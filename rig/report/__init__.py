@@ -1,0 +1,1 @@
+"""Reports of plan runs: plots (plots.py) and the compliance report."""
