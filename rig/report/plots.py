@@ -261,17 +261,16 @@ def cp_waveform(measurements: Sequence[Measurement], title: str = "Control pilot
 LANE_ORDER = ("CP", "PWM", "CONTACTOR", "RCI", "LOCK", "LED")
 
 
-def _level(value: str) -> float | None:
-    """Height in a lane of a two-level signal (None: not a two-level value)."""
-    if value in ("0", "OFF", "A", "A1", "A2"):
+def _level(kind: str, value: str) -> float | None:
+    """Height (0..1) in a lane of an on/off signal or a PWM duty (None: neither)."""
+    if value in ("0", "OFF"):
         return 0.0
     if value in ("1", "ON", "STEP"):
         return 1.0
-    try:
-        float(value)
-        return 1.0  # a PWM duty: the PWM is on
-    except ValueError:
-        return None
+    duty = _finite(value)
+    if kind == "PWM" and duty is not None:
+        return 0.15 + 0.85 * min(max(duty, 0.0), 100.0) / 100.0
+    return None
 
 
 def timing_timeline(measurement: Measurement, title: str = "") -> bytes:
@@ -305,7 +304,7 @@ def timing_timeline(measurement: Measurement, title: str = "") -> bytes:
     for lane, kind in enumerate(kinds):
         mine = [(t, v) for t, k, v in events if k == kind]
         ax.axhline(lane, color="#e0e0e0", lw=0.8, zorder=0)
-        levels = [_level(v) for _, v in mine]
+        levels = [_level(kind, v) for _, v in mine]
         if all(lv is not None for lv in levels):
             xs = [t * scale for t, _ in mine] + [x_end]
             ys = [lane + 0.35 * float(lv) for lv in levels]  # type: ignore[arg-type]

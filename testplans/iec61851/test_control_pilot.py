@@ -6,7 +6,7 @@ import pytest
 
 from fixtures.charger import delay
 from rig.standards.iec61851 import duty_for_current, parallel
-from testplans.iec61851.plan import CATALOGUE, budget, points
+from testplans.iec61851.plan import CATALOGUE, budget, pilot_data, points, timeline
 
 
 @pytest.mark.requirement("CP-01")
@@ -24,7 +24,8 @@ def test_pwm_levels_frequency_and_edges(charger, ev, trace, rig, record):
     if trace.wait_pwm(after=t_b, timeout=5.0) is None:
         pytest.fail("precondition: no PWM within 5 s of state B")  # -> ERROR, not FAIL
     pilot = ev.measure_pilot()
-    record("CP-02", pilot.low_v, "V", uncertainty=rig.uncertainty("ev", "voltage", pilot.low_v))
+    record("CP-02", pilot.low_v, "V", uncertainty=rig.uncertainty("ev", "voltage", pilot.low_v),
+           data={"pilot": pilot_data(pilot)})
     record("CP-03", pilot.frequency_hz, "Hz",
            uncertainty=rig.uncertainty("ev", "frequency", pilot.frequency_hz))
     edge_u = rig.uncertainty("ev", "edge_time", pilot.rise_s)
@@ -45,7 +46,7 @@ def test_duty_cycle_for_current(current_a, charger, charging, console, ev, trace
         record("CP-04", pilot.duty_pct - expected, "%",
                uncertainty=rig.uncertainty("ev", "duty", pilot.duty_pct),
                data={"current_a": current_a, "duty_pct": pilot.duty_pct,
-                     "expected_pct": expected})
+                     "expected_pct": expected, "pilot": pilot_data(pilot)})
     finally:
         console.set_limit(None)
 
@@ -83,7 +84,8 @@ def test_state_detected_at_resistor_tolerance_edges(intended, ohm, charger, ev, 
         followed = closed is not None
     pilot = ev.measure_pilot()
     record("CP-06", followed, data={"intended": intended, "ohm": round(ohm, 1),
-                                    "cp_high_v": pilot.high_v, "ev_sees": pilot.state})
+                                    "cp_high_v": pilot.high_v, "ev_sees": pilot.state,
+                                    "pilot": pilot_data(pilot)})
 
 
 @pytest.mark.requirement("CP-07")
@@ -107,7 +109,8 @@ def test_cp_shorted_to_pe_opens_contactor(charging, ev, trace, rig, record):
     """State E (CP shorted to PE) while charging: the contactor opens at once."""
     t_short = ev.set_fault("CP_PE_SHORT")
     opened = trace.wait_for("CONTACTOR", 0, after=t_short, timeout=budget("CP-08"))
-    record("CP-08", delay(t_short, opened), "s", uncertainty=rig.interval_uncertainty("ev"))
+    record("CP-08", delay(t_short, opened), "s", uncertainty=rig.interval_uncertainty("ev"),
+           data=timeline(trace, t_short, opened, "CP-08", "ev.set_fault('CP_PE_SHORT')"))
 
 
 @pytest.mark.requirement("CP-09")

@@ -6,7 +6,7 @@ import pytest
 
 from fixtures.charger import delay, pwm_on
 from rig.standards.iec61851 import current_for_duty
-from testplans.iec61851.plan import CATALOGUE, budget
+from testplans.iec61851.plan import CATALOGUE, budget, timeline
 
 
 @pytest.mark.requirement("TM-01")
@@ -17,7 +17,8 @@ def test_contactor_closes_after_vehicle_requests_charge(charger, ev, trace, rig,
         pytest.fail("precondition: no PWM within 5 s of state B")
     t_c = ev.set_state("C")
     closed = trace.wait_for("CONTACTOR", 1, after=t_c, timeout=budget("TM-01"))
-    record("TM-01", delay(t_c, closed), "s", uncertainty=rig.interval_uncertainty("ev"))
+    record("TM-01", delay(t_c, closed), "s", uncertainty=rig.interval_uncertainty("ev"),
+           data=timeline(trace, t_c, closed, "TM-01", "ev.set_state('C')"))
 
 
 @pytest.mark.requirement("TM-02")
@@ -25,7 +26,8 @@ def test_contactor_opens_when_vehicle_stops(charging, ev, trace, rig, record):
     """C2 -> B2: the vehicle stops charging, the contactor opens (sequence 8.1)."""
     t_stop = ev.set_state("B")
     opened = trace.wait_for("CONTACTOR", 0, after=t_stop, timeout=budget("TM-02"))
-    record("TM-02", delay(t_stop, opened), "s", uncertainty=rig.interval_uncertainty("ev"))
+    record("TM-02", delay(t_stop, opened), "s", uncertainty=rig.interval_uncertainty("ev"),
+           data=timeline(trace, t_stop, opened, "TM-02", "ev.set_state('B')"))
 
 
 @pytest.mark.requirement("TM-03")
@@ -33,7 +35,8 @@ def test_contactor_opens_when_unplugged_under_load(charging, ev, trace, rig, rec
     """C2 -> A: the plug is pulled under load, the contactor opens (sequence 2)."""
     t_unplug = ev.set_state("A")
     opened = trace.wait_for("CONTACTOR", 0, after=t_unplug, timeout=budget("TM-03"))
-    record("TM-03", delay(t_unplug, opened), "s", uncertainty=rig.interval_uncertainty("ev"))
+    record("TM-03", delay(t_unplug, opened), "s", uncertainty=rig.interval_uncertainty("ev"),
+           data=timeline(trace, t_unplug, opened, "TM-03", "ev.set_state('A')"))
 
 
 @pytest.mark.requirement("TM-04")
@@ -48,7 +51,8 @@ def test_new_current_limit_reaches_the_duty_cycle(charging, charger, ev, trace, 
         duty = float(changed.value) if changed is not None else None
         record("TM-04", delay(t_set, changed), "s", uncertainty=rig.interval_uncertainty("ev"),
                data={"to_a": to_a, "new_duty_pct": duty,
-                     "advertised_a": current_for_duty(duty) if duty is not None else None})
+                     "advertised_a": current_for_duty(duty) if duty is not None else None,
+                     **timeline(trace, t_set, changed, "TM-04", f"charger.set_limit({to_a:g})")})
     finally:
         charger.set_limit(None)
 
@@ -67,7 +71,8 @@ def test_contactor_opens_when_pwm_stops_and_vehicle_stays_in_c(
         if stopped is None:
             pytest.fail("precondition: the charger did not stop PWM when no current was left")
         opened = trace.wait_for("CONTACTOR", 0, after=stopped.t, timeout=budget("TM-05"))
-        record("TM-05", delay(stopped.t, opened), "s", uncertainty=rig.interval_uncertainty("ev"))
+        record("TM-05", delay(stopped.t, opened), "s", uncertainty=rig.interval_uncertainty("ev"),
+               data=timeline(trace, stopped.t, opened, "TM-05", "PWM off"))
     finally:
         charger.set_limit(None)
 
@@ -77,4 +82,5 @@ def test_pwm_starts_after_vehicle_connects(charger, trace, rig, record):
     """State B, no authorisation needed, current available: the PWM starts (sequence 3)."""
     t_b = charger.connect()
     pwm = trace.wait_pwm(after=t_b, timeout=budget("TM-06"))
-    record("TM-06", delay(t_b, pwm), "s", uncertainty=rig.interval_uncertainty("ev"))
+    record("TM-06", delay(t_b, pwm), "s", uncertainty=rig.interval_uncertainty("ev"),
+           data=timeline(trace, t_b, pwm, "TM-06", "charger.connect()"))
