@@ -56,11 +56,11 @@ targets:
   main:
     resources:
       - ScpiInstrument: {{name: ac_source, model: ASTERION, resource: "{missing}",
-                          calibration_due: "2027-06-30", serial: "1742A00315"}}
+                          calibration_due: "2099-06-30", serial: "1742A00315"}}
       - ScpiInstrument: {{name: power_analyser, model: WT333E, resource: "{a['pa']}",
                           calibration_due: "{SOON}", serial: "C2QD12345"}}
       - ScpiInstrument: {{name: rcd_dc, model: KEITHLEY2450, resource: "{a['cs']}",
-                          calibration_due: "2027-01-31", serial: "04512345"}}
+                          calibration_due: "2099-01-31", serial: "04512345"}}
       - ScpiInstrument: {{name: rcd_ac, model: KEITHLEY6221, resource: "{a['cs']}",
                           options: {{turns: 5}}}}
       - ScpiInstrument: {{name: ev, model: EVE-1, resource: "{a['ev']}",
@@ -118,7 +118,7 @@ def test_a_bench_with_a_missing_a_wrong_and_an_expired_instrument(tmp_path, host
     assert "refused" in table["ac_source reachable"]
     assert "switch it on, check its LAN cable and the address/port" in table[
         "ac_source reachable"]
-    assert table["ac_source calibration"].startswith("OK due 2027-06-30")
+    assert table["ac_source calibration"].startswith("OK due 2099-06-30")
     assert table["rcd_dc reachable"].startswith("OK")
     assert table["rcd_dc identity"].startswith(
         "FAIL *IDN? says KEITHLEY INSTRUMENTS INC., MODEL 6221, serial 4101234")

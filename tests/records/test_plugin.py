@@ -59,8 +59,8 @@ def check_complete_run(url: str, verdicts: dict) -> dict:
                         "calibration_due", "accuracy"):
                 assert inst[role][key] == described[key], (role, key)
         assert inst["ev"]["serial"] == "EVE1-0042" and inst["ev"]["firmware"]
-        assert inst["ev"]["calibration_due"] == "2027-12-31"
-        assert inst["ac_source"]["calibration_due"] == "2027-06-30"
+        assert inst["ev"]["calibration_due"] == "2099-12-31"
+        assert inst["ac_source"]["calibration_due"] == "2099-06-30"
         assert inst["power_analyser"]["accuracy"]["current"]  # the rig file's spec
         transcript = store.transcript(run["id"])
         assert {"ev", "ac_source", "bench"} <= {x["instrument"] for x in transcript}

@@ -30,7 +30,7 @@ def test_states():
 
 
 def test_overdue_refused_and_overridden(tmp_path):
-    rig = rig_file(tmp_path, replace={'calibration_due: "2027-12-31"':
+    rig = rig_file(tmp_path, replace={'calibration_due: "2099-12-31"':
                                       'calibration_due: "2020-01-01"'})
     refused = start_plan(tmp_path / "refused", None, rig, "-k", "holds_the_rig")
     reason = "recalibration booked for 2026-12-01, approved by the lab manager"
