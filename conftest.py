@@ -6,4 +6,5 @@ pytest_plugins = [
     "fixtures.ocpp",
     "fixtures.plugin",
     "fixtures.records",
+    "fixtures.allure_rig",
 ]
