@@ -2,8 +2,9 @@
 
 Plans run with plain pytest (``pytest testplans/iec61851``). ``rig`` adds what is not a test:
 serving the emulated bench to other processes (``rig bench serve``), the record store's runs
-(``rig runs``), checking a rig before a run (``rig doctor``) and the rig locks (``rig lock``);
-later issues add ``rig report``, ``rig compare`` and ``rig eol``.
+(``rig runs``), checking a rig before a run (``rig doctor``), the rig locks (``rig lock``), the
+compliance report of a run (``rig report``) and a requirement across runs (``rig trend``);
+later issues add ``rig compare`` and ``rig eol``.
 """
 
 from __future__ import annotations
@@ -169,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="switch the charger on through the AC source to check its console "
                         "and CAN (watchdogs armed; the rig is made safe again after)")
     doctor.set_defaults(func=_doctor)
+
+    from rig.report.commands import add_parsers as add_report_parsers
+
+    add_report_parsers(sub)  # rig report, rig trend
     return parser
 
 
