@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv certify test lint bench clean
+.PHONY: venv certify test lint bench clean report allure-html
 
 venv: $(STAMP)
 
@@ -25,6 +25,28 @@ certify: venv
 test: venv
 	$(BIN)/pytest tests firmware-under-test/tests $(ARGS)
 
+## Allure report: the plan with --alluredir, then reports/allure-report/index.html, ONE
+## self-contained file (Allure 3 from npm, pinned in tools/allure: no Java; offline once
+## installed). The report is built also when the plan fails; make then exits with its status.
+ALLURE_TOOL := tools/allure
+ALLURE_STAMP := $(ALLURE_TOOL)/node_modules/.installed
+ALLURE_RESULTS ?= reports/allure-results
+ALLURE_REPORT ?= reports/allure-report
+
+$(ALLURE_STAMP): $(ALLURE_TOOL)/package.json $(ALLURE_TOOL)/package-lock.json
+	cd $(ALLURE_TOOL) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(ALLURE_STAMP)
+
+report: venv $(ALLURE_STAMP)
+	status=0; $(BIN)/pytest testplans/iec61851 --alluredir $(ALLURE_RESULTS) --clean-alluredir \
+		$(ARGS) || status=$$?; \
+	node $(ALLURE_TOOL)/build.mjs $(ALLURE_RESULTS) $(ALLURE_REPORT) && exit $$status
+
+## Only the HTML file, from results already there
+## (e.g. make certify ARGS=--alluredir=reports/allure-results).
+allure-html: $(ALLURE_STAMP)
+	node $(ALLURE_TOOL)/build.mjs $(ALLURE_RESULTS) $(ALLURE_REPORT)
+
 lint: venv
 	$(BIN)/ruff check .
 
@@ -32,4 +54,4 @@ bench: venv
 	$(BIN)/python bench/plan_speed.py
 
 clean:
-	rm -rf $(VENV) reports/latest reports/allure-results
+	rm -rf $(VENV) reports/latest reports/allure-results reports/allure-report

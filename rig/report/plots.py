@@ -34,7 +34,7 @@ exception.
 ``meter_errors(measurements, title=...)``
     Error measurements (MT, SU meter_error) in %: one point per measurement with its
     uncertainty bar, its own low..high band, coloured by verdict; the x label from ``data``
-    (phase, current_a, voltage_v, power_factor) or ``label``.
+    (supply_v, quantity, current_a, voltage_v, power_factor, phase) or ``label``.
 ``trend(points, title, unit)``
     One requirement's value across runs: ``[{"started": epoch s, "value": float, "low",
     "high", "uncertainty", "verdict": str, "firmware": str}]``, oldest first; UTC dates, limit
@@ -519,8 +519,8 @@ def _point_label(m: Measurement, with_rid: bool) -> str:
         return str(m["label"])
     d = _data(m)
     parts = []
-    for key, fmt in (("current_a", "{:g} A"), ("voltage_v", "{:g} V"),
-                     ("power_factor", "PF {:g}"), ("phase", "L{}")):
+    for key, fmt in (("supply_v", "{:g} V supply"), ("quantity", "{}"), ("current_a", "{:g} A"),
+                     ("voltage_v", "{:g} V"), ("power_factor", "PF {:g}"), ("phase", "L{}")):
         if d.get(key) is not None:
             parts.append(fmt.format(d[key]))
     if with_rid or not parts:
