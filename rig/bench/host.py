@@ -128,6 +128,7 @@ class BenchHost:
         ]
         for device in devices:
             self.servers[device.key] = ScpiServer(device.key, device, bench.lock).start()
+        self.servers["ctrl"].before_message.append(self._settle_network)
         self._open_console()
         self._open_can()
         self._spawn("bench-watchdog", self._watchdog_loop)
@@ -316,6 +317,21 @@ class BenchHost:
                     self.bench.trace.add(self.bench.now, "WDOG", "EXPIRED")
                     log.warning("ev watchdog expired after %.1f s: state A, load off", silent)
                     self.bench.changed()
+
+    def _settle_network(self, line: str) -> None:
+        """Before virtual time moves, let the charger's OCPP exchange in flight finish.
+
+        The websocket runs on the wall clock while bench time stands still; without this a
+        busy machine could let bench time run past a reply that is on its way, so the charger
+        would see a timeout, or act a step later, that an idle machine would not: the run would
+        no longer be deterministic. With it, the network answers within the same bench instant.
+        Only frames actually on the wire count (``OcppLink.in_flight``), and the wait is capped
+        at a wall second, so a central system that never answers costs a second, not a hang."""
+        if self.bench.clock != "virtual" or "ADV" not in line.upper():
+            return
+        deadline = time.monotonic() + 1.0
+        while self.ocpp.connected and self.ocpp.in_flight and time.monotonic() < deadline:
+            time.sleep(0.0005)
 
     def _open_interlock(self) -> None:
         """The residual-current sources have no watchdog of their own; on this bench (as on a

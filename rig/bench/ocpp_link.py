@@ -18,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import json
 import logging
 import threading
+import time
 from typing import Any
 
 import websockets
@@ -30,6 +32,10 @@ log = logging.getLogger(__name__)
 SUBPROTOCOL = "ocpp1.6"
 #: How often the link looks for a reloaded firmware, s (wall clock).
 RELOAD_POLL_S = 0.05
+
+
+#: Longest a CALL counts as awaiting its answer (wall s); a lost answer must not stall the bench.
+IN_FLIGHT_MAX_S = 2.0
 
 
 class OcppLink:
@@ -54,8 +60,36 @@ class OcppLink:
         self._config = 0  # +1 on every change of URL or enabled: the loop acts on changes only
         self._config_lock = threading.Lock()
         self._bench_thread = concurrent.futures.ThreadPoolExecutor(1, "bench-ocpp-rx")
+        #: CALLs of the charger on the wire, by unique id -> wall time sent; and frames not sent
+        #: yet. Together: is a reply still on its way (see BenchHost._settle_network)?
+        self._awaiting: dict[str, float] = {}
+        self._unsent = 0
+        self._flight_lock = threading.Lock()
 
     # ---- control (any thread; never blocks on the loop) ---------------------------------
+    @property
+    def in_flight(self) -> bool:
+        """A frame of the charger is not sent yet, or one of its CALLs still waits for the
+        central system's answer (answers older than ``IN_FLIGHT_MAX_S`` count as lost)."""
+        with self._flight_lock:
+            if self._unsent > 0:
+                return True
+            now = time.monotonic()
+            return any(now - sent < IN_FLIGHT_MAX_S for sent in self._awaiting.values())
+
+    def _track(self, text: str, outbound: bool) -> None:
+        try:
+            frame = json.loads(text)
+        except ValueError:
+            return
+        if not (isinstance(frame, list) and len(frame) > 1 and isinstance(frame[1], str)):
+            return
+        with self._flight_lock:
+            if outbound and frame[0] == 2:
+                self._awaiting[frame[1]] = time.monotonic()
+            elif not outbound and frame[0] in (3, 4):
+                self._awaiting.pop(frame[1], None)
+
     @property
     def connected(self) -> bool:
         """The socket is open and the firmware has been told so."""
@@ -96,10 +130,25 @@ class OcppLink:
         if loop is None or outbox is None:
             self.dropped += 1
             return
+        with self._flight_lock:  # counted before the loop can take it off the queue
+            self._unsent += 1
+        self._track(text, outbound=True)
         try:
             loop.call_soon_threadsafe(outbox.put_nowait, (self._epoch, text))
         except RuntimeError:  # the loop has closed
             self.dropped += 1
+            with self._flight_lock:
+                self._unsent -= 1
+            self._forget(text)
+
+    def _forget(self, text: str) -> None:
+        """A CALL that never left: no answer will come."""
+        try:
+            frame = json.loads(text)
+            with self._flight_lock:
+                self._awaiting.pop(frame[1], None)
+        except (ValueError, LookupError, TypeError):
+            return
 
     def _poke(self) -> None:
         loop, wake = self._loop, self._wake
@@ -179,6 +228,8 @@ class OcppLink:
         self._epoch += 1
         with contextlib.suppress(Exception):
             await ws.close()
+        with self._flight_lock:
+            self._awaiting.clear()  # no answer comes over a closed socket
         await self._in_bench(self._tell, False)
         return waker not in done and not any(
             t.done() and not t.cancelled() and t.result() == "reload" for t in done)
@@ -193,13 +244,17 @@ class OcppLink:
         assert self._outbox is not None
         while True:
             frame_epoch, text = await self._outbox.get()
+            with self._flight_lock:
+                self._unsent -= 1
             if frame_epoch != epoch:
                 self.dropped += 1  # written for a socket that no longer exists
+                self._forget(text)
                 continue
             try:
                 await ws.send(text)
             except websockets.ConnectionClosed:
                 self.dropped += 1
+                self._forget(text)
                 return
 
     async def _watch_reload(self) -> str:
@@ -237,3 +292,4 @@ class OcppLink:
                 return  # meant for the firmware before the reload: lost with its RAM
             bench.firmware.ocpp_receive(text)
             bench.changed()
+        self._track(text, outbound=False)  # answered only once the firmware has it

@@ -43,6 +43,8 @@ class _Handler(socketserver.StreamRequestHandler):
                 line = raw.decode("latin-1").rstrip("\r\n")
                 if not line.strip():
                     continue
+                for hook in owner.before_message:  # outside the lock: hooks may wait
+                    hook(line)
                 with owner.lock:
                     owner.last_message_wall = time.monotonic()
                     reply = owner.device.process(line)
@@ -82,6 +84,8 @@ class ScpiServer:
         self.fault = LinkFault()
         self.connections: set[socket.socket] = set()
         self.on_message: list[Callable[[str], None]] = []
+        #: Called with each message before the bench lock is taken (may block briefly).
+        self.before_message: list[Callable[[str], None]] = []
         self.last_message_wall = time.monotonic()
         self._server = _TcpServer((host, port), _Handler, bind_and_activate=True)
         self._server.owner = self
