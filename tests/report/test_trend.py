@@ -120,14 +120,33 @@ def test_without_plots_the_trend_is_a_table(history, monkeypatch):
     assert "<details>" not in section
 
 
+def chromium_and_playwright() -> tuple[str, Any]:
+    """Debian's Chromium and Playwright's sync API, or a skip that says what is missing (a
+    failure under RIG_TEST_CHROMIUM_REQUIRED, which .ci/run sets)."""
+    import importlib
+    import os
+
+    binary = find_chromium()
+    try:
+        sync_api = importlib.import_module("playwright.sync_api")
+    except ImportError:
+        sync_api = None
+    problem = None
+    if binary is None:
+        problem = ("no Chromium found (/usr/bin/chromium, chromium-browser, google-chrome): "
+                   "apt-get install chromium (.ci/run installs it)")
+    elif sync_api is None:
+        problem = "playwright is not installed: pip install -e '.[dev]'"
+    if problem and os.environ.get("RIG_TEST_CHROMIUM_REQUIRED"):
+        pytest.fail(problem + " (RIG_TEST_CHROMIUM_REQUIRED is set)")
+    if problem:
+        pytest.skip(problem)
+    return str(binary), sync_api
+
+
 @pytest.fixture(scope="module")
 def page(history: dict[str, Any]) -> Any:
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip("no Chromium found (/usr/bin/chromium, chromium-browser, google-chrome): "
-                    "apt-get install chromium (.ci/run installs it)")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed: pip install -e '.[dev]'")
+    binary, sync_api = chromium_and_playwright()
     out = Path(history["tmp"]) / "report.html"
     with RecordStore(history["url"]) as store:
         out.write_text(build_report(store, "latest"), encoding="utf-8")
