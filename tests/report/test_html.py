@@ -301,6 +301,28 @@ def test_the_html_is_self_contained(records):
     assert not re.search(r"url\(", html)
 
 
+def test_text_from_the_records_never_becomes_markup(tmp_path):
+    with RecordStore(f"sqlite:///{tmp_path / 'records.sqlite'}") as store:
+        run = store.start_run(plan="<b>plan</b>", operator="<script>alert(1)</script>",
+                              requirements=[{"id": "TM-02", "title": "<img src=x>"}])
+        store.finish_run(run, "failed", notes=["<iframe>"])
+        html = build_report(store, run)
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<img src=x>" not in html and "<iframe>" not in html and "<b>plan</b>" not in html
+    assert 'id="status-banner" class="banner banner-failed"' in html
+
+
+def test_rig_report_writes_reports_report_uuid_html_by_default(records, tmp_path, capsys,
+                                                               monkeypatch):
+    monkeypatch.setattr("rig.report.commands.reports_dir", lambda: tmp_path / "reports")
+    assert main(["report", "--records", records["url"], "--trend-runs", "0"]) == 0
+    with RecordStore(records["url"]) as store:
+        latest = store.run("latest")
+    expected = tmp_path / "reports" / f"report-{latest['uuid']}.html"
+    assert capsys.readouterr().out.strip() == str(expected)
+    assert expected.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
 def test_rig_report_names_what_is_missing(records, tmp_path, capsys):
     assert main(["report", "9999", "--records", records["url"]]) == 2
     assert "no run '9999'" in capsys.readouterr().err
