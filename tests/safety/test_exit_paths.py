@@ -170,14 +170,15 @@ def test_a_pytest_timeout(outcomes):
 def test_a_pytest_timeout_with_the_thread_method(outcomes):
     """pytest-timeout's thread method ends the process with os._exit: no teardown runs. The
     watchdogs de-energise the rig (AC source, EV emulator); the residual-current sources have
-    none and stay on (README, Safety: not covered)."""
+    none of their own but are interlocked through the supply's watchdog relay, so they go off
+    with the AC output (README, Safety: the interlock)."""
     out = outcomes["timeout_thread"]
     assert out.energised_seen, out.run.output
     assert out.run.returncode == 1
     assert "Timeout" in out.run.output
     assert "only the instruments' watchdogs make the rig safe" in out.run.output
-    assert out.safe == (False, '0,"smu output on; cs output on"')
-    assert out.outputs == {**SAFE_OUTPUTS, "smu :OUTP?": "1", "cs :OUTP?": "1"}
+    assert out.safe == (True, "1"), out.run.output
+    assert out.outputs == SAFE_OUTPUTS
     assert out.watchdogs == {"ac3 armed": "1", "ac3 tripped": "1", "ev armed": "1",
                              "ev tripped": "1"}
 
