@@ -1,6 +1,7 @@
 """Decision rules, verdict ordering, units and uncertainty."""
 
 import math
+import re
 
 import pytest
 
@@ -68,6 +69,25 @@ def test_uncertainty_from_accuracy_spec():
     assert combine(3.0, 4.0, k=1) == pytest.approx(5.0)
     with pytest.raises(ValueError, match="unknown accuracy terms"):
         standard_uncertainty({"readng_pct": 1}, 1.0)
+
+
+def test_the_power_factor_term_grows_with_tan_phi():
+    spec = {"reading_pct": 0.1, "power_factor_pct": 0.2}
+    # PF 1: the term vanishes
+    assert standard_uncertainty(spec, 1000.0) == pytest.approx(1.0 / math.sqrt(3))
+    assert standard_uncertainty(spec, 1000.0, power_factor=1.0) == pytest.approx(
+        1.0 / math.sqrt(3))
+    # PF 0.5 (phi = 60 deg): tan = sqrt(3), bound 1000 x 1.732 x 0.2 % = 3.46
+    bound = 1000.0 * math.sqrt(3) * 0.2 / 100.0
+    u = math.sqrt((1.0 / math.sqrt(3)) ** 2 + (bound / math.sqrt(3)) ** 2)
+    assert standard_uncertainty(spec, 1000.0, power_factor=0.5) == pytest.approx(u)
+    assert standard_uncertainty(spec, 1000.0, power_factor=-0.5) == pytest.approx(u)  # capacitive
+    assert expanded(spec, 1000.0, power_factor=0.5) == pytest.approx(2 * u)
+    # without the term the power factor does not matter
+    assert standard_uncertainty({"reading_pct": 0.1}, 1000.0, power_factor=0.01) == (
+        pytest.approx(1.0 / math.sqrt(3)))
+    with pytest.raises(ValueError, match=re.escape("power factor 0.01: 0.05 <= |lambda| <= 1")):
+        standard_uncertainty(spec, 1000.0, power_factor=0.01)
 
 
 def test_auto_ranging_uses_the_range_of_the_reading():

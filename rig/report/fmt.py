@@ -94,6 +94,9 @@ def accuracy(spec: Mapping[str, Any] | None) -> list[str]:
                              f"{number(terms.get('range', 0))}")
         if terms.get("absolute"):
             parts.append(f"{number(terms['absolute'])} absolute")
+        if terms.get("power_factor_pct"):
+            parts.append(f"tan(φ) × {number(terms['power_factor_pct'])} % of reading "
+                         "(power factor)")
         resolution = terms.get("resolution", terms.get("resolution_s"))
         if resolution:
             unit = " s" if "resolution_s" in terms else ""

@@ -30,9 +30,9 @@ PHASES = (1, 2, 3)
 
 
 # ---- helpers shared with test_supply.py ----------------------------------------------------------
-def std_u(rig: Any, role: str, quantity: str, value: float) -> float:
+def std_u(rig: Any, role: str, quantity: str, value: float, power_factor: float = 1.0) -> float:
     """Standard uncertainty (k = 1) of one instrument reading, from the rig file's accuracy."""
-    return rig.uncertainty(role, quantity, value) / COVERAGE_K
+    return rig.uncertainty(role, quantity, value, power_factor) / COVERAGE_K
 
 
 def resolution_u(resolution: float) -> float:
@@ -190,16 +190,18 @@ def test_energy_register(
     3 phases, over a time chosen from the measured power so that one register count is under
     ``max_resolution_share`` of the energy.
 
-    U = combine(analyser energy accuracy, register resolution at the start and at the end,
-    P x (time between reading the register and starting/stopping the integration) at each end,
-    a rectangular bound each)."""
+    U = combine(analyser energy accuracy at the measured power factor, register resolution at
+    the start and at the end, P x (time between reading the register and starting/stopping the
+    integration) at each end, a rectangular bound each)."""
     params = CATALOGUE.params("MT-03")
     resolution = float(params["register_resolution_wh"])
     share = float(params["max_resolution_share"])
     power_analyser.configure()
     start = charger.start_charging(current_a=current_a, phases=3, power_factor=power_factor)
     settle_charge(start, trace, power_analyser, clock)
-    power_w = require_reference(power_analyser.power("SIGMA"), "P SIGMA")
+    power_w, lam = power_analyser.read([("P", "SIGMA"), ("LAMBDA", "SIGMA")])
+    power_w = require_reference(power_w, "P SIGMA")
+    lam = require_reference(lam, "LAMBDA SIGMA")
     duration = integration_time_s(power_w, resolution, share)
     e_start, skew_start = register_and_start(console, power_analyser, ev)
     clock.sleep(duration)  # the integration itself: the physics, not a wait for an event
@@ -208,13 +210,14 @@ def test_energy_register(
     integrated_s = power_analyser.integration_time_s()
     skew_u = [power_w * s / 3600.0 / math.sqrt(3.0) for s in (skew_start, skew_end)]
     u = combine(
-        std_u(rig, "power_analyser", "energy", reference),
+        std_u(rig, "power_analyser", "energy", reference, lam),
         resolution_u(resolution), resolution_u(resolution), *skew_u,
     )
     measured = e_end - e_start
     record("MT-03", (measured - reference) / reference * 100.0, "%",
            uncertainty=u / reference * 100.0,
-           data={"current_a": current_a, "power_factor": power_factor, "power_w": power_w,
+           data={"current_a": current_a, "power_factor": power_factor,
+                 "measured_power_factor": lam, "power_w": power_w,
                  "duration_s": duration, "integration_time_s": integrated_s,
                  "register_start_wh": e_start, "register_end_wh": e_end,
                  "register_wh": measured, "analyser_wh": reference,
@@ -249,7 +252,9 @@ def test_transaction_energy(charger, csms, ev, power_analyser, trace, clock, rig
     if wait_message(csms, clock, "StartTransaction", mark, wait_s) is None:
         pytest.fail(f"precondition: no StartTransaction within {wait_s:g} s of the close")
     settle_charge(start, trace, power_analyser, clock)
-    power_w = require_reference(power_analyser.power("SIGMA"), "P SIGMA")
+    power_w, lam = power_analyser.read([("P", "SIGMA"), ("LAMBDA", "SIGMA")])
+    power_w = require_reference(power_w, "P SIGMA")
+    lam = require_reference(lam, "LAMBDA SIGMA")
     duration = integration_time_s(power_w, resolution, share)
     clock.sleep(duration)  # the charge itself: the physics, not a wait for an event
     t_a = charger.unplug()

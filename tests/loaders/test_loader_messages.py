@@ -62,7 +62,7 @@ RIG_CASES = [
     ("accuracy term", "time: {resolution_s: 1.0e-6}", "time: {resolutoin_s: 1.0e-6}",
      "resolutoin_s", f"{EV}: accuracy.time.resolutoin_s",
      "an accuracy term, one of reading_pct, range_pct, range, ranges, absolute, resolution, "
-     "resolution_s"),
+     "resolution_s, power_factor_pct"),
     ("driver option out of range", "options: {turns: 5}", "options: {turns: 500}",
      "turns: 500", "targets.main.resources[3] ScpiInstrument 'rcd_ac': options.turns",
      "an integer 1 ... 100, got 500 (driver Keithley6221)"),
