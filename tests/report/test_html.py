@@ -25,6 +25,7 @@ from rig.report import fmt
 from rig.report.html import build_report
 from rig.report.pdf import find_chromium
 from tests.plan.runner import run_plan
+from tests.report.browser import chromium_and_playwright
 
 OPERATOR = "Ada Tester"
 DEFECT = ("timing.open_after_b_s=0.15", "meter.current_gain_pct=0.9")
@@ -87,30 +88,6 @@ def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         store.finish_run(broken, "interrupted")
         return {"url": url, "tmp": tmp, "defect": defect["id"], "killed": killed,
                 "broken": broken, "good": defect["id"] - 1}
-
-
-def chromium_and_playwright() -> tuple[str, Any]:
-    """Debian's Chromium and Playwright's sync API, or a skip that says what is missing (a
-    failure under RIG_TEST_CHROMIUM_REQUIRED, which .ci/run sets)."""
-    import importlib
-    import os
-
-    binary = find_chromium()
-    try:
-        sync_api = importlib.import_module("playwright.sync_api")
-    except ImportError:
-        sync_api = None
-    problem = None
-    if binary is None:
-        problem = ("no Chromium found (/usr/bin/chromium, chromium-browser, google-chrome): "
-                   "apt-get install chromium (.ci/run installs it)")
-    elif sync_api is None:
-        problem = "playwright is not installed: pip install -e '.[dev]'"
-    if problem and os.environ.get("RIG_TEST_CHROMIUM_REQUIRED"):
-        pytest.fail(problem + " (RIG_TEST_CHROMIUM_REQUIRED is set)")
-    if problem:
-        pytest.skip(problem)
-    return str(binary), sync_api
 
 
 @pytest.fixture(scope="module")

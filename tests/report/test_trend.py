@@ -19,8 +19,8 @@ from rig.measure import Limit, Measurement, Verdict
 from rig.records import RecordStore
 from rig.report import trends
 from rig.report.html import build_report
-from rig.report.pdf import find_chromium
 from tests.plan.runner import run_plan
+from tests.report.browser import chromium_and_playwright
 
 DRIFT = (("0.05", "2.14.0"), ("0.08", "2.14.0"), ("0.15", "2.15.0"))
 
@@ -118,30 +118,6 @@ def test_without_plots_the_trend_is_a_table(history, monkeypatch):
     section = html[html.index('<section id="trends"'):]
     assert "<img" not in section and 'class="grid small trend-table"' in section
     assert "<details>" not in section
-
-
-def chromium_and_playwright() -> tuple[str, Any]:
-    """Debian's Chromium and Playwright's sync API, or a skip that says what is missing (a
-    failure under RIG_TEST_CHROMIUM_REQUIRED, which .ci/run sets)."""
-    import importlib
-    import os
-
-    binary = find_chromium()
-    try:
-        sync_api = importlib.import_module("playwright.sync_api")
-    except ImportError:
-        sync_api = None
-    problem = None
-    if binary is None:
-        problem = ("no Chromium found (/usr/bin/chromium, chromium-browser, google-chrome): "
-                   "apt-get install chromium (.ci/run installs it)")
-    elif sync_api is None:
-        problem = "playwright is not installed: pip install -e '.[dev]'"
-    if problem and os.environ.get("RIG_TEST_CHROMIUM_REQUIRED"):
-        pytest.fail(problem + " (RIG_TEST_CHROMIUM_REQUIRED is set)")
-    if problem:
-        pytest.skip(problem)
-    return str(binary), sync_api
 
 
 @pytest.fixture(scope="module")
