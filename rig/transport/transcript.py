@@ -4,6 +4,11 @@ A run keeps one :class:`Transcript` shared by all its drivers, so a report can s
 went over the wire around a failed step (``mark()`` before the step, ``lines(mark)`` after).
 It is append-only and thread-safe: instruments may be driven from several threads, and the
 records database subscribes through :attr:`Transcript.sink` to store entries as they happen.
+
+A run's transcript is streamed to its log file as it happens (:meth:`Transcript.stream_to`), so a
+killed run keeps it, and memory holds only the last ``keep`` entries: a production line running
+thousands of cycles in one session does not grow. Marks stay absolute (entry numbers since the
+start), so ``lines(mark)`` of a recent step is the same whether or not old entries were dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +48,44 @@ class Transcript:
     an exception in the sink is logged and never breaks the instrument I/O that produced it.
     """
 
-    def __init__(self, sink: Callable[[TranscriptEntry], None] | None = None):
+    def __init__(
+        self, sink: Callable[[TranscriptEntry], None] | None = None, keep: int | None = None
+    ):
+        if keep is not None and keep < 1:
+            raise ValueError(f"keep = {keep!r}: a positive number of entries or None expected")
         self._entries: list[TranscriptEntry] = []
+        self._dropped = 0  # entries let go from memory (absolute index of _entries[0])
         self._lock = threading.Lock()
+        self._stream: TextIO | None = None
+        self.keep = keep
         self.sink = sink
+
+    def stream_to(self, path: str | Path) -> Path:
+        """Append every entry from now on to ``path`` (what is kept already goes first)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stream = path.open("w", encoding="utf-8")
+        with self._lock:
+            if self._stream is not None:
+                self._stream.close()
+            for entry in self._entries:
+                stream.write(_format(entry))
+            self._stream = stream
+        return path
+
+    def flush(self) -> None:
+        """Hand what was streamed to the OS (between steps: cheap, and a killed process keeps
+        it; no fsync, which would cost milliseconds a step and only helps on power loss)."""
+        with self._lock:
+            if self._stream is not None:
+                self._stream.flush()
+
+    def close(self) -> None:
+        """Stop streaming (the file stays complete up to here)."""
+        with self._lock:
+            if self._stream is not None:
+                self._stream.close()
+                self._stream = None
 
     def append(self, instrument: str, direction: str, text: str) -> TranscriptEntry:
         """Record one message (``direction`` is ``">"`` or ``"<"``)."""
@@ -54,6 +94,16 @@ class Transcript:
         entry = TranscriptEntry(time.time(), instrument, direction, text)
         with self._lock:
             self._entries.append(entry)
+            if self.keep is not None and len(self._entries) >= self.keep + self.keep // 4 + 1:
+                drop = len(self._entries) - self.keep  # in batches: amortised O(1) per entry
+                del self._entries[:drop]
+                self._dropped += drop
+            if self._stream is not None:
+                try:
+                    self._stream.write(_format(entry))
+                except (OSError, ValueError):  # disk full, file gone: memory and sink go on
+                    log.exception("cannot stream the transcript; streaming stopped")
+                    self._stream = None
             sink = self.sink
             if sink is not None:
                 try:
@@ -65,14 +115,14 @@ class Transcript:
     def mark(self) -> int:
         """The current length: pass it to :meth:`lines` or :meth:`entries` later."""
         with self._lock:
-            return len(self._entries)
+            return self._dropped + len(self._entries)
 
     def entries(
         self, since_index: int = 0, instrument: str | None = None
     ) -> list[TranscriptEntry]:
-        """Entries from ``since_index`` on, optionally of one instrument only."""
+        """Entries from ``since_index`` on (those still kept), optionally of one instrument."""
         with self._lock:
-            chosen = self._entries[since_index:]
+            chosen = self._entries[max(since_index - self._dropped, 0):]
         if instrument is not None:
             chosen = [e for e in chosen if e.instrument == instrument]
         return chosen
@@ -82,14 +132,12 @@ class Transcript:
         return [e.line() for e in self.entries(since_index, instrument)]
 
     def write(self, path: str | Path) -> Path:
-        """Dump as text, one entry a line: ISO time, instrument, direction, message."""
+        """Dump the kept entries as text, one a line: ISO time, instrument, direction, message."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8") as out:
             for e in self.entries():
-                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(e.time))
-                micros = int((e.time % 1) * 1e6)
-                out.write(f"{stamp}.{micros:06d} {e.instrument} {e.direction} {e.text}\n")
+                out.write(_format(e))
         return path
 
     def __len__(self) -> int:
@@ -97,3 +145,9 @@ class Transcript:
 
     def __iter__(self) -> Iterator[TranscriptEntry]:
         return iter(self.entries())
+
+
+def _format(e: TranscriptEntry) -> str:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(e.time))
+    micros = int((e.time % 1) * 1e6)
+    return f"{stamp}.{micros:06d} {e.instrument} {e.direction} {e.text}\n"

@@ -104,6 +104,41 @@ def test_transcript_write(tmp_path):
     assert lines[0][:4].isdigit() and "T" in lines[0].split()[0]
 
 
+def test_a_bounded_transcript_keeps_the_last_entries_and_absolute_marks():
+    tr = Transcript(keep=100)
+    for i in range(1000):
+        tr.append("ev", ">", str(i))
+    mark = tr.mark()
+    assert mark == len(tr) == 1000  # marks count every entry since the start
+    kept = tr.lines()
+    assert 100 <= len(kept) <= 125 and kept[-1] == "> 999"  # dropped in batches
+    assert kept == [f"> {i}" for i in range(1000 - len(kept), 1000)]
+    tr.append("ev", ">", "SYST:ERR?")
+    tr.append("ev", "<", '0,"No error"')
+    assert tr.lines(mark) == ["> SYST:ERR?", '< 0,"No error"']
+    assert tr.lines(990) == [f"> {i}" for i in range(990, 1000)] + tr.lines(mark)
+    with pytest.raises(ValueError, match="keep = 0"):
+        Transcript(keep=0)
+
+
+def test_a_streamed_transcript_has_every_entry_on_disk_after_a_flush(tmp_path):
+    tr = Transcript(keep=10)
+    tr.append("ac", ">", "VOLT 230")  # before streaming: written first
+    path = tr.stream_to(tmp_path / "reports" / "scpi-transcript.log")
+    for i in range(100):
+        tr.append("ev", ">", f"MEAS:CP:VOLT? {i}")
+    tr.flush()  # no close: what a run killed after this step leaves behind
+    lines = path.read_text().splitlines()
+    assert len(lines) == 101 and len(tr.lines()) < 101
+    assert lines[0].endswith(" ac > VOLT 230")
+    assert [ln.split(" ", 1)[1] for ln in lines[1:]] == [
+        f"ev > MEAS:CP:VOLT? {i}" for i in range(100)
+    ]
+    tr.close()
+    tr.append("ev", ">", "after")  # memory only
+    assert len(path.read_text().splitlines()) == 101 and tr.lines()[-1] == "> after"
+
+
 # ---- the session over a real socket ---------------------------------------------------------
 
 

@@ -127,6 +127,13 @@ def test_the_run_is_killed_with_sigkill_and_keeps_what_it_measured(tmp_path):
         assert run["charger_serial"] == "ZCS000001"
         transcript = store.transcript(run["id"])
         assert transcript and transcript[0]["wall_time"] <= stored[0]["wall_time"]
+        # the transcript file, streamed and flushed after each test, survives the kill too
+        # (a last line may be cut by the kill), in the same order as the store's
+        streamed = (tmp_path / "reports" / "scpi-transcript.log").read_text().splitlines()[:-1]
+        assert len(streamed) > 100, len(streamed)
+        common = min(len(streamed), len(transcript))
+        assert [ln.split(" ", 1)[1] for ln in streamed[:common]] == [
+            f"{x['instrument']} {x['direction']} {x['text']}" for x in transcript[:common]]
         # the verdicts the report shows for an unfinished run are derived from the records
         derived = {r["requirement"]: r for r in store.requirements(run["id"])}
         first = stored[0]["requirement"]
