@@ -15,10 +15,11 @@ Three layers, from the most to the least that can go wrong:
    until it is cleared explicitly (``OUTP:PROT:CLE``, which arming does); an output that
    tripped refuses ``OUTP ON``. :class:`WatchdogGuard` arms them and :class:`KeepAlive` feeds
    them while the process lives; when the process dies, the feeding stops with it.
-3. What neither covers: an instrument without a watchdog (the residual-current sources; they
-   drive milliamperes at a few volts through the test wire, and a real rig wires their
-   interlock to the AC source's output relay), and a host that hangs while alive (the keep-alive
-   thread keeps feeding; pytest-timeout with the signal method ends the test).
+3. **Wiring**: the residual-current sources have no watchdog; their interlock inputs are wired
+   through the AC source's watchdog relay (as the emulated bench models it), so they go off
+   when the supply's watchdog trips. What none of this covers: a rig without that wiring, and
+   a host that hangs while alive (the keep-alive thread keeps feeding; pytest-timeout with the
+   signal method ends the test).
 
 **Why a second session for the keep-alive.** The keep-alive must keep talking to each armed
 instrument while the main thread is busy, including during a long wait and in the middle of a
