@@ -1,8 +1,10 @@
 """The emulated bench's control port (model ``BENCH-CONTROL`` in a rig file).
 
 Not an instrument of a real lab: the port through which the rig's clock advances virtual time
-(``BENCH:TIME:ADV``) and the framework's own tests break the bench on purpose. Plans never use
-it directly. It speaks SCPI like the others, so it gets the same transcript and error checks.
+(``BENCH:TIME:ADV``) and the framework's own tests break the bench on purpose. Plans use it only
+for what a real rig does with other equipment (the ambient temperature a climate chamber sets,
+an RCD sensor broken on purpose), each under a declared labgrid feature. It speaks SCPI like
+the others, so it gets the same transcript and error checks.
 
 =======================  ==============================================  ====================
 Purpose                  Command                                         Reply
@@ -10,6 +12,7 @@ Purpose                  Command                                         Reply
 time                     ``BENCH:TIME?``, ``BENCH:TIME:MODE?``,          ``12.500000``,
                          ``BENCH:TIME:ADV <s>``                          ``VIRTUAL``
 safe state               ``BENCH:SAFE?``                                 ``1`` or ``0,"why"``
+ambient temperature      ``BENCH:AMB <C>``, ``BENCH:AMB?``               ``25`` (-40 ... 85 C)
 link faults              ``BENCH:FAULT:LINK <name>,DROP|DELAY|GARBLE|NONE[,s]``
 errors, reboot           ``BENCH:FAULT:ERROR <name>,<code>``, ``BENCH:FAULT:REBOOT <name>``
 =======================  ==============================================  ====================
@@ -17,13 +20,17 @@ errors, reboot           ``BENCH:FAULT:ERROR <name>,<code>``, ``BENCH:FAULT:REBO
 
 from __future__ import annotations
 
-from rig.instruments.base import ScpiInstrument, check_choice, check_range
+from rig.instruments.base import ScpiInstrument, check_choice, check_range, quantity
 
 LINK_MODES = ("NONE", "DROP", "DELAY", "GARBLE")
 
 
 class BenchControl(ScpiInstrument):
     """Client of the bench control port; nothing to make safe (it has no outputs)."""
+
+    #: The station's surroundings (what a climate chamber sets on a real rig).
+    ambient_c = quantity("BENCH:AMB?", "BENCH:AMB %g", "Ambient temperature", unit="C",
+                         range=(-40.0, 85.0))
 
     def make_safe(self) -> None:
         """Nothing to switch off; stale errors are dropped like on any instrument."""

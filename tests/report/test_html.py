@@ -224,8 +224,8 @@ def test_every_image_loaded_and_nothing_was_fetched(defect_report, records):
 
 
 def test_not_run_errors_and_confirm_sections(defect_report):
-    pr01 = defect_report.text("#not-run tr[data-requirement=PR-01]")
-    assert pr01.startswith("PR-01") and "no test implements this requirement yet" in pr01
+    pr02 = defect_report.text("#not-run tr[data-requirement=PR-02]")
+    assert pr02.startswith("PR-02") and "no test implements this requirement yet" in pr02
     assert defect_report.page.locator("#not-run tr[data-requirement=TM-02]").count() == 0
     assert "No requirement ended in ERROR" in defect_report.text("#errors")
     cp04 = defect_report.text("#confirm tr[data-requirement=CP-04]")

@@ -77,7 +77,7 @@ def test_rig_trend_limit_name_and_a_requirement_never_measured(history, tmp_path
     assert [r[3] for r in rows] == ["0.15", "0.09"] and png.exists()
     assert main(["trend", "TM-02", "--records", history["url"], "--name", "nothing"]) == 1
     assert "no measurement of TM-02 nothing" in capsys.readouterr().err
-    assert main(["trend", "PR-01", "--records", history["url"]]) == 1
+    assert main(["trend", "PR-02", "--records", history["url"]]) == 1
 
 
 def test_one_point_per_run_the_worst_test_point():
