@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from rig.measure import Measurement
 from rig.records import schema as t
@@ -97,6 +97,10 @@ def _login() -> str:
         return "unknown"
 
 
+#: Tries at creating the tables of a fresh store that other runs are creating at the same time.
+CREATE_ATTEMPTS = 8
+
+
 class RecordStore(RecordReader):
     """The records of runs in one database (SQLite file or PostgreSQL), by SQLAlchemy URL."""
 
@@ -122,21 +126,36 @@ class RecordStore(RecordReader):
 
     # ---- schema ------------------------------------------------------------------------------
     def _init_schema(self) -> None:
+        # Runs that open a fresh store at once race to create its tables ("already exists"
+        # for the losers, table by table): each retry creates only what is still missing.
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                t.metadata.create_all(self.engine)
+                break
+            except SQLAlchemyError:
+                if attempt == CREATE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.02 * (attempt + 1))
         try:
-            t.metadata.create_all(self.engine)
-        except SQLAlchemyError:  # two runs creating a fresh database at once: the other won
-            t.metadata.create_all(self.engine)
+            found = self._schema_version()
+        except IntegrityError:  # another run stamped the fresh store between our read and write
+            found = self._schema_version()
+        if int(found) > t.SCHEMA_VERSION:
+            raise RecordsError(
+                f"records store {self.display_url}: written by a newer rig (schema {found}, "
+                f"this one reads {t.SCHEMA_VERSION}); update the rig package"
+            )
+
+    def _schema_version(self) -> str:
+        """The store's schema version, stamping a fresh store with ours."""
         with self.engine.begin() as conn:
             found = conn.execute(
                 sa.select(t.meta.c.value).where(t.meta.c.key == "schema")
             ).scalar()
             if found is None:
                 conn.execute(t.meta.insert(), {"key": "schema", "value": str(t.SCHEMA_VERSION)})
-            elif int(found) > t.SCHEMA_VERSION:
-                raise RecordsError(
-                    f"records store {self.display_url}: written by a newer rig (schema {found}, "
-                    f"this one reads {t.SCHEMA_VERSION}); update the rig package"
-                )
+                return str(t.SCHEMA_VERSION)
+            return str(found)
 
     @contextmanager
     def _transaction(self, what: str) -> Iterator[Connection]:

@@ -98,8 +98,10 @@ def test_the_link_plan_passes_on_a_well_behaved_charger(tmp_path):
     run = run_link_plan(tmp_path)
     assert run.executed() == {
         "TM-01": "PASS", "CP-07": "PASS", "PR-07": "PASS", "TM-06": "PASS"}, run.output
-    (valid,) = run.verdicts["requirements"]["PR-07"]["measurements"]
+    valid, flow = run.verdicts["requirements"]["PR-07"]["measurements"]
+    assert valid["name"] == "valid" and flow["name"] == "flow"
     assert valid["data"]["violations"] == [] and valid["data"]["frames"] >= 4
+    assert flow["value"] is True
 
 
 def test_a_mute_console_is_an_error_and_malformed_ocpp_a_failure(tmp_path):
@@ -112,7 +114,8 @@ def test_a_mute_console_is_an_error_and_malformed_ocpp_a_failure(tmp_path):
         "call: ChargerLinkError: console: no reply to 'errors' within 3 s "
         "(the console is silent)")
     # the charger sent frames that are not OCPP-J: non-compliant, PR-07 FAILs naming them
-    (valid,) = run.verdicts["requirements"]["PR-07"]["measurements"]
+    valid = next(m for m in run.verdicts["requirements"]["PR-07"]["measurements"]
+                 if m["name"] == "valid")
     assert valid["value"] is False and valid["verdict"] == "FAIL"
     assert "malformed frame: FormatViolation: Message is not valid JSON" in valid["note"]
     assert "unique id 17 is not a string" in valid["note"]

@@ -310,3 +310,38 @@ def test_measurement_cost_is_small(sqlite_url):
         with store.engine.connect() as conn:
             assert conn.execute(sa.select(sa.func.count()).select_from(t.transcripts)
                                 ).scalar() == 2000
+
+
+def test_runs_opening_a_fresh_store_at_once_all_get_it(store_url, tmp_path):
+    """Two rigs (or a pool of plan runs) starting together on a new store: each creates the
+    tables and stamps the schema version; the one that loses the race reads the winner's stamp
+    instead of failing. Several rounds of eight simultaneous opens, on a fresh store each."""
+    import threading
+
+    from sqlalchemy.engine import make_url
+
+    for n in range(5):
+        url = store_url
+        if make_url(url).get_backend_name() == "sqlite":
+            url = f"sqlite:///{tmp_path / f'fresh{n}' / 'records.sqlite'}"
+        start = threading.Barrier(8)
+        errors: list[BaseException] = []
+
+        def open_it(url: str = url, start: threading.Barrier = start,
+                    errors: list[BaseException] = errors) -> None:
+            try:
+                start.wait()
+                RecordStore(url).close()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(8)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert not errors, errors
+        with RecordStore(url) as store:
+            assert store.runs() == []
+        if make_url(url).get_backend_name() != "sqlite":
+            break  # one fresh schema per test on the server
