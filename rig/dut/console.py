@@ -194,6 +194,11 @@ class ChargerConsole:
         lines = self.command("errors")
         return [] if lines == ["none"] else lines
 
+    def present_tag(self, uid: str) -> None:
+        """An RFID tag held to the reader (``rfid <UID>``): the service console's stand-in for
+        a card, so a rig needs no tag presenter for the OCPP Authorize exchange."""
+        self.command(f"rfid {uid}")
+
     def set_limit(self, current_a: float | None) -> None:
         """Installation limit (load balancing); None clears it."""
         self.command("limit none" if current_a is None else f"limit {current_a:g}")

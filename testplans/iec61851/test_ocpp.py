@@ -1,7 +1,7 @@
 """OCPP 1.6J (PR-07): every frame the charger sends is OCPP-J and valid against the 1.6J
 schemas (the rig's central system checks each one as it arrives), and the charger answers and
-acts as each exchange requires. SetChargingProfile is exercised by TM-04; Authorize (needs an
-RFID tag presenter) and UpdateFirmware are not covered yet.
+acts as each exchange requires. SetChargingProfile is exercised by TM-04. UpdateFirmware is not
+part of this plan: it would change the firmware under test half-way through a certification.
 """
 
 from __future__ import annotations
@@ -74,6 +74,31 @@ def test_messages_of_a_charge_session_are_valid(charger, csms, clock, record):
     record_valid(csms, mark, record, exchange="charge session")
     record("PR-07", all(seen.values()), name="flow",
            data={"exchange": "charge session", "seen": seen, "statuses": statuses(csms, mark)})
+
+
+@pytest.mark.requirement("PR-07")
+def test_authorize(charger, csms, console, clock, record):
+    """A tag the charger does not know (presented on its service console): it asks the
+    central system (Authorize), and the session it then charges carries that idTag in
+    StartTransaction."""
+    connected(csms)
+    tag = str(CATALOGUE.params("PR-07")["authorize_id_tag"])
+    mark = csms.mark()
+    console.present_tag(tag)
+    asked = csms.wait_for("Authorize", since=mark, timeout=10.0, poll=0.05,
+                          where=lambda m: m.payload.get("idTag") == tag)
+    begun = stopped = None
+    if asked is not None:
+        charger.start_charging()
+        begun = csms.wait_for("StartTransaction", since=mark, timeout=timeout_s())
+        charger.unplug()
+        stopped = csms.wait_for("StopTransaction", since=mark, timeout=timeout_s())
+    record_valid(csms, mark, record, exchange="authorize")
+    flow = {"authorize_id_tag": None if asked is None else asked.payload.get("idTag"),
+            "start_id_tag": None if begun is None else begun.payload.get("idTag"),
+            "stop_id_tag": None if stopped is None else stopped.payload.get("idTag")}
+    ok = asked is not None and flow["start_id_tag"] == tag
+    record("PR-07", ok, name="flow", data={"exchange": "authorize", **flow})
 
 
 @pytest.mark.requirement("PR-07")
