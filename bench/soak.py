@@ -28,8 +28,6 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import random
-import shlex
 import shutil
 import subprocess
 import sys
@@ -45,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from fixtures.charger import Charger, Trace  # noqa: E402
 from fixtures.rig import RigSession  # noqa: E402
 from fixtures.safety import rig_options  # noqa: E402
+from rig.bench.process import start_bench_process  # noqa: E402
 from rig.transport import Transcript  # noqa: E402
 
 
@@ -73,23 +72,10 @@ def show(label: str, s: dict[str, int], bench_s: float, ms_per_cycle: float | No
 
 
 def serve_bench(folder: Path) -> tuple[subprocess.Popen, dict[str, str]]:
-    env_file = folder / "bench.env"
-    group = f"239.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(1, 254)}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rig.bench", "--clock", "virtual", "--env-file", str(env_file),
-         "--can-interface", "udp_multicast", "--can-channel", group],
-        cwd=ROOT, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not env_file.exists() or not env_file.read_text().strip():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit("the bench did not start")
-        time.sleep(0.02)
-    env = {}
-    for line in env_file.read_text().splitlines():
-        key, _, value = line.removeprefix("export ").partition("=")
-        env[key] = shlex.split(value)[0]
-    return proc, env
+    try:
+        return start_bench_process(folder / "bench.env", cwd=ROOT, stderr=None)
+    except RuntimeError as exc:
+        raise SystemExit(f"the bench did not start: {exc}") from None
 
 
 def cycle(rig: RigSession, charger: Charger, kept: dict[str, int]) -> None:

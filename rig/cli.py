@@ -23,6 +23,7 @@ def _bench_serve(args: argparse.Namespace) -> int:
     from zapcharger.profile import ProfileError, parse_override
 
     from rig.bench.host import BenchHost
+    from rig.bench.process import write_env_file
 
     try:
         overrides = dict(parse_override(item) for item in args.set)
@@ -48,9 +49,7 @@ def _bench_serve(args: argparse.Namespace) -> int:
     if args.addresses:
         Path(args.addresses).write_text(json.dumps(addresses, indent=2) + "\n")
     if args.env_file:
-        Path(args.env_file).write_text(
-            "".join(f"export {k}={shlex.quote(v)}\n" for k, v in environment.items())
-        )
+        write_env_file(args.env_file, environment)
     if args.print_env:
         for key, value in environment.items():
             print(f"export {key}={shlex.quote(value)}")

@@ -9,6 +9,7 @@ file.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -24,7 +25,8 @@ class RunNotFound(LookupError):
     """No run of that id, UUID (or no run at all for ``latest``) in the store."""
 
 
-def _value(row: RowMapping) -> Any:
+def stored_value(row: Mapping[str, Any]) -> Any:
+    """A measured value as it was recorded: a bool, text, or a number (nan/inf kept as text)."""
     kind, text = row["value_kind"], row["text_value"]
     if kind == "bool":
         return text == "true"
@@ -122,7 +124,7 @@ class RecordReader:
             d = {k: row[k] for k in ("id", "requirement", "name", "unit", "low", "high",
                                      "expected", "uncertainty", "verdict", "bench_time",
                                      "wall_time", "test", "note")}
-            d["value"] = _value(row)
+            d["value"] = stored_value(row)
             d["rule"] = row["decision_rule"]
             d["data"] = row["data"] or {}
             out.append(d)
@@ -230,7 +232,7 @@ class RecordReader:
                 "run_started": row["run_started"], "run_status": row["run_status"],
                 "incomplete": row["run_finished"] is None,
                 "firmware": row["charger_firmware"], "serial": row["charger_serial"],
-                "requirement": row["requirement"], "name": row["name"], "value": _value(row),
+                "requirement": row["requirement"], "name": row["name"], "value": stored_value(row),
                 "unit": row["unit"], "low": row["low"], "high": row["high"],
                 "uncertainty": row["uncertainty"], "verdict": row["verdict"],
                 "wall_time": row["wall_time"], "bench_time": row["bench_time"],

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from rig.records import schema as t
+from rig.records.read import stored_value
 
 SEVERITY = {"NOT_RUN": 0, "PASS": 1, "INCONCLUSIVE": 2, "FAIL": 3, "ERROR": 4}
 
@@ -47,17 +48,6 @@ def plan_of_latest(store: Any, requirement: str) -> str | None:
         return conn.execute(query).scalar()
 
 
-def _value(row: Mapping[str, Any]) -> Any:
-    kind, text = row["value_kind"], row["text_value"]
-    if kind == "bool":
-        return text == "true"
-    if kind == "text":
-        return text
-    if kind == "number" and row["value"] is None and text is not None:
-        return float(text)
-    return row["value"]
-
-
 def values(
     store: Any,
     runs: Sequence[Mapping[str, Any]],
@@ -85,7 +75,7 @@ def values(
             "run_id": run["id"], "run_uuid": run["uuid"], "started": run["started"],
             "status": run["status"], "incomplete": run["finished"] is None,
             "firmware": run["charger_firmware"], "serial": run["charger_serial"],
-            "requirement": row["requirement"], "name": row["name"], "value": _value(row),
+            "requirement": row["requirement"], "name": row["name"], "value": stored_value(row),
             "unit": row["unit"], "low": row["low"], "high": row["high"],
             "uncertainty": row["uncertainty"], "verdict": row["verdict"],
             "data": row["data"] or {},

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import random
-import shlex
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,33 +11,18 @@ import can
 import pytest
 import pyvisa
 
+from rig.bench.process import start_bench_process
 from tests.plan.runner import ROOT, run_plan
-
-
-def _group() -> str:
-    return f"239.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(1, 254)}"
 
 
 @pytest.fixture
 def served_bench(tmp_path):
     """Start `rig bench serve --clock virtual` and return its LG_BENCH_* environment."""
-    env_file = tmp_path / "bench.env"
-    cmd = [
-        sys.executable, "-m", "rig.bench", "--clock", "virtual", "--env-file", str(env_file),
-        "--can-interface", "udp_multicast", "--can-channel", _group(),
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    deadline = time.monotonic() + 30
-    while not env_file.exists() or not env_file.read_text().strip():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"rig bench serve did not start: {proc.communicate()}")
-        time.sleep(0.05)
-    env = {}
-    for line in env_file.read_text().splitlines():
-        key, _, value = line.removeprefix("export ").partition("=")
-        env[key] = shlex.split(value)[0]
+    try:
+        proc, env = start_bench_process(tmp_path / "bench.env", cwd=ROOT,
+                                        stdout=subprocess.PIPE)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     yield env, proc
     proc.terminate()
     try:

@@ -5,8 +5,6 @@ is left in is asked afterwards through the bench's own ports."""
 from __future__ import annotations
 
 import os
-import random
-import shlex
 import signal
 import socket
 import subprocess
@@ -16,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rig.bench.process import start_bench_process
 from tests.plan.runner import ROOT
 
 PLANS = Path(__file__).resolve().parent / "plans"
@@ -96,28 +95,11 @@ SAFE_OUTPUTS = {"ac3 OUTP?": "0", "smu :OUTP?": "0", "cs :OUTP?": "0", "ev SOUR:
                 "ev OUTP:LOAD?": "0"}
 
 
-def _group() -> str:
-    return f"239.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(1, 254)}"
-
-
 def serve_bench(folder: Path, *args: str) -> ServedBench:
     """``python -m rig.bench --clock virtual`` with its LG_BENCH_* environment."""
     folder.mkdir(parents=True, exist_ok=True)
     env_file = folder / f"bench-{time.monotonic_ns()}.env"
-    cmd = [sys.executable, "-m", "rig.bench", "--clock", "virtual", "--env-file", str(env_file),
-           "--can-interface", "udp_multicast", "--can-channel", _group(), *args]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
-    deadline = time.monotonic() + 30
-    while not env_file.exists() or not env_file.read_text().strip():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"rig bench serve did not start: {proc.communicate()}")
-        time.sleep(0.02)
-    env = {}
-    for line in env_file.read_text().splitlines():
-        key, _, value = line.removeprefix("export ").partition("=")
-        env[key] = shlex.split(value)[0]
+    proc, env = start_bench_process(env_file, *args, cwd=ROOT)
     return ServedBench(env, proc)
 
 
