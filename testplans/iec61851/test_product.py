@@ -9,7 +9,6 @@ test of this plan covers them yet, and they are NOT_RUN with that reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from rig.standards.iec61851 import current_for_duty
 from rig.uncertainty import combine
 from testplans.iec61851.plan import CATALOGUE, budget
 from testplans.iec61851.test_meter import PHASES, require_reference, settle_charge, std_u
-from testplans.iec61851.test_residual_current import release, trip_or_fail
+from testplans.iec61851.test_residual_current import trip_or_fail
 from testplans.iec61851.test_supply import interrupt_supply
 
 
@@ -83,20 +82,12 @@ def test_led_through_a_supply_interruption(charger, ac_source, ev, trace, clock,
               else ready.t - t_on)
 
 
-@pytest.fixture
-def residual_dc(rcd_dc: Any, ev: Any, clock: Any) -> Iterator[Any]:
-    """The smooth-DC residual-current source, configured; released (and unplugged) after."""
-    rcd_dc.configure()
-    yield rcd_dc
-    release(rcd_dc, ev, clock)
-
-
 @pytest.mark.requirement("PR-01")
 @pytest.mark.lg_feature("led-sensor")
-def test_led_on_a_fault(charging, residual_dc, ev, trace, clock, record):
+def test_led_on_a_fault(charging, dc_source, ev, trace, clock, record):
     """A fault (a tripped RCD, the residual current still flowing): continuous red."""
     current_ma = float(CATALOGUE.params("PR-01")["fault_current_ma"])
-    trip_or_fail(residual_dc, current_ma / 1000.0, ev, trace)
+    trip_or_fail(dc_source, current_ma / 1000.0, ev, trace)
     led_shows("fault", ev, clock, record, residual_current_ma=current_ma)
 
 

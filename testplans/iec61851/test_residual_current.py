@@ -33,9 +33,6 @@ from testplans.iec61851.plan import CATALOGUE, budget
 #: The RCI edge a source starts with is in the trace at once; a real trigger line may be a
 #: little late, so it gets this long (rig time) before the test gives up (ERROR).
 EDGE_TIMEOUT_S = 1.0
-#: How long a vehicle stays unplugged after a trip test before the next test plugs in (a real
-#: unplug takes longer; the charger's sensor needs a few tens of ms to see the current gone).
-UNPLUGGED_S = 0.5
 #: Wall time granted, after the rig-time observation, to OCPP frames already on their way.
 WIRE_S = 1.0
 
@@ -59,31 +56,6 @@ def trip_budget() -> float:
     residual current from 6 mA up must trip within RC-01's limit, so a slow charger still
     trips here (its trip times are judged by RC-01..03, not by RC-07/08)."""
     return budget("RC-01")
-
-
-def release(source: Any, ev: Any, clock: Any) -> None:
-    """After a trip test: injection off, vehicle unplugged for a moment. On the virtual clock
-    the next test would otherwise plug in again at the same instant, before the charger's
-    sensor has seen the residual current go, and the charger would trip again at once."""
-    source.stop()
-    ev.set_state("A")
-    clock.sleep(UNPLUGGED_S)
-
-
-@pytest.fixture
-def dc_source(rcd_dc: Any, ev: Any, clock: Any) -> Any:
-    """The smooth-DC source, configured (output off, level 0); released after the test."""
-    rcd_dc.configure()
-    yield rcd_dc
-    release(rcd_dc, ev, clock)
-
-
-@pytest.fixture
-def ac_source_rc(rcd_ac: Any, ev: Any, clock: Any) -> Any:
-    """The AC residual-current source, configured (waveform stopped); released after."""
-    rcd_ac.configure()
-    yield rcd_ac
-    release(rcd_ac, ev, clock)
 
 
 def source_u(rig: Any, source: Any, current_a: float) -> float:
