@@ -127,7 +127,7 @@ class BenchHost:
             Keithley6221(bench, turns=self.ac_turns), EvEmulator(bench), BenchControl(self),
         ]
         for device in devices:
-            self.servers[device.key] = ScpiServer(device.key, device, bench.lock).start()
+            self.servers[device.key] = ScpiServer(device.key, device).start()
         self.servers["ctrl"].before_message.append(self._settle_network)
         self._open_console()
         self._open_can()
