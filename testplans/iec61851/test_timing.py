@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from fixtures.charger import delay
+from rig.measure import NOT_REACHED
 from rig.standards.iec61851 import current_for_duty
 from testplans.iec61851.plan import CATALOGUE, budget, reached, soft_start_over, timeline
 
@@ -57,7 +56,7 @@ def test_new_current_limit_reaches_the_duty_cycle(charging, charger, ev, trace, 
             charger.set_limit(limit)
             settled = trace.settle_pwm(t_set, reached(old_a, new_a, share),
                                        timeout=budget("TM-04"))
-            took = settled.took_s if settled.reached else math.inf
+            took = settled.took_s if settled.reached else NOT_REACHED
             duty = settled.duty_pct
             record("TM-04", took, "s", uncertainty=rig.interval_uncertainty("ev"),
                    data={"from_a": old_a, "to_a": new_a,
