@@ -66,9 +66,6 @@ class Keithley2450(_Injector):
     manual = K2450_MANUAL
 
     def __init__(self, bench, serial: str = "04512345"):  # type: ignore[no-untyped-def]
-        self.buffers: dict[str, list[tuple[float, float, float, str]]] = {
-            b: [] for b in BUFFERS}
-        self.buffer_points = dict.fromkeys(BUFFERS, 100000)
         super().__init__(bench, serial)
         self.idn = f"KEITHLEY INSTRUMENTS,MODEL 2450,{serial},1.7.12b"
 
@@ -80,6 +77,10 @@ class Keithley2450(_Injector):
         self.sense = "CURR"
         self.sense_range = {"CURR": 100e-6, "VOLT": 0.02, "RES": 200e3}
         self.sense_auto = dict.fromkeys(self.sense_range, True)
+        # *RST clears the reading buffers and restores their capacity
+        self.buffers: dict[str, list[tuple[float, float, float, str]]] = {
+            b: [] for b in BUFFERS}
+        self.buffer_points = dict.fromkeys(BUFFERS, 100000)
         self.inj.dc_a = 0.0
         self.set_output(False)
 
@@ -216,11 +217,7 @@ class Keithley2450(_Injector):
     )
     def _sense_range_q(self, call: Call) -> str:
         call.count(0)
-        function = self._sense_of(call)
-        if self.sense_auto[function]:  # auto range follows the signal
-            self.sense_range[function] = _pick(self.signal(function),
-                                               self._SENSE_RANGES[function])
-        return self.fmt(self.sense_range[function])
+        return self.fmt(self.sense_range[self._sense_of(call)])
 
     @EmulatedInstrument.command(
         "[:SENSe[1]]:CURRent[:DC]:RANGe:AUTO", "[:SENSe[1]]:VOLTage[:DC]:RANGe:AUTO",
@@ -269,6 +266,8 @@ class Keithley2450(_Injector):
 
     def reading(self, function: str) -> float:
         value = self.signal(function)
+        if self.sense_auto[function] and value != OVERFLOW:  # auto range: the reading's range
+            self.sense_range[function] = _pick(value, self._SENSE_RANGES[function])
         if not self.sense_auto[function] and abs(value) > self.sense_range[function] * 1.05:
             return OVERFLOW  # above a fixed range
         return value
