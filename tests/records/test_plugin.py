@@ -123,7 +123,7 @@ def test_the_run_is_killed_with_sigkill_and_keeps_what_it_measured(tmp_path):
                      for m in req["measurements"]}
             assert known <= {(m["requirement"], m["name"], m["wall_time"]) for m in stored}
         # with the rig, the charger and the log lines that led to them
-        assert len(store.instruments(run["id"])) == 5
+        assert len(store.instruments(run["id"])) == 6
         assert run["charger_serial"] == "ZCS000001"
         transcript = store.transcript(run["id"])
         assert transcript and transcript[0]["wall_time"] <= stored[0]["wall_time"]
