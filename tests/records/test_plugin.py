@@ -54,7 +54,8 @@ def check_complete_run(url: str, verdicts: dict) -> dict:
         assert run["clock"] == "BenchClock" and run["bench_waited_s"] > 0
         assert_matches_verdicts(store, run["id"], verdicts)
         inst = {i["role"]: i for i in store.instruments(run["id"])}
-        assert set(inst) == {"ac_source", "power_analyser", "rcd_dc", "rcd_ac", "ev"}
+        assert set(inst) == {"ac_source", "power_analyser", "rcd_dc", "rcd_ac", "ev",
+                             "safety_tester"}
         for role, described in verdicts["rig"]["instruments"].items():
             for key in ("model", "resource", "vendor", "idn_model", "serial", "firmware",
                         "calibration_due", "accuracy"):
