@@ -36,6 +36,7 @@ from rig.bench.instruments.wt333e import WT333E
 from rig.bench.ocpp_link import OcppLink
 from rig.bench.scpi import ScpiError
 from rig.bench.tcp import ScpiServer
+from rig.dut.canlink import open_can, private_channel
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,14 @@ def noise_line(n: int) -> bytes:
     return body.replace(b"\n", b"\x1b").replace(b"\r", b"\x1b") + b"\r\n"
 
 
+def _default_channel(interface: str) -> str:
+    """A channel no other bench uses: across processes a private ``udp_multicast`` group and
+    port (``rig.dut.canlink``), in-process a unique ``virtual`` channel name."""
+    if interface == "udp_multicast":
+        return private_channel()
+    return f"evse-rig-{os.getpid()}-{next(_channel_ids)}"
+
+
 class BenchHost:
     """The emulated lab as a running service."""
 
@@ -97,7 +106,7 @@ class BenchHost:
         self.base_overrides: dict[str, Any] = dict(self.overrides)
         self.bench = Bench(load_profile(profile_path, self.overrides), clock=clock)
         self.can_interface = can_interface
-        self.can_channel = can_channel or f"evse-rig-{os.getpid()}-{next(_channel_ids)}"
+        self.can_channel = can_channel or _default_channel(can_interface)
         self.ac_turns = ac_turns
         self.servers: dict[str, ScpiServer] = {}
         self.console_path = ""
@@ -127,7 +136,7 @@ class BenchHost:
             Keithley6221(bench, turns=self.ac_turns), EvEmulator(bench), BenchControl(self),
         ]
         for device in devices:
-            self.servers[device.key] = ScpiServer(device.key, device, bench.lock).start()
+            self.servers[device.key] = ScpiServer(device.key, device).start()
         self.servers["ctrl"].before_message.append(self._settle_network)
         self._open_console()
         self._open_can()
@@ -254,7 +263,7 @@ class BenchHost:
         kwargs: dict[str, Any] = {"receive_own_messages": False}
         if self.can_interface == "virtual":
             kwargs["preserve_timestamps"] = True
-        self._bus = can.Bus(interface=self.can_interface, channel=self.can_channel, **kwargs)
+        self._bus = open_can(self.can_interface, self.can_channel, **kwargs)
         self.bench.can_sink = self._can_write
         self._spawn("bench-can", self._can_loop)
 

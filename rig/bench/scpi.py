@@ -14,11 +14,13 @@ instrument subclasses :class:`ScpiDevice` and registers handlers with :meth:`Scp
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ STANDARD_ERRORS: dict[int, str] = {
     -300: "Device-specific error",
     -310: "System error",
     -350: "Queue overflow",
+    -363: "Input buffer overrun",
     -400: "Query error",
     -410: "Query INTERRUPTED",
     -420: "Query UNTERMINATED",
@@ -60,6 +63,27 @@ class ScpiError(Exception):
         self.detail = detail
         text = STANDARD_ERRORS.get(code, "Device-specific error")
         super().__init__(f"{text}; {detail}" if detail else text)
+
+
+#: SCPI-99 (21.8.1): an error's description and device-dependent info hold at most 255
+#: characters, in the printable ASCII range.
+MAX_ERROR_TEXT = 255
+
+
+def printable(text: str, limit: int = MAX_ERROR_TEXT) -> str:
+    """``text`` as an error queue may hold it: printable ASCII only (other characters as
+    ``\\xNN`` escapes, so garbage a client sent is never echoed back raw), at most ``limit``
+    characters (the rest cut with ``...``)."""
+    out = "".join(_printable_char(c) for c in text[: limit + 1])
+    return out if len(out) <= limit else out[: limit - 3] + "..."
+
+
+def _printable_char(c: str) -> str:
+    if c == '"':  # the reply quotes the text: a quote inside would end it early
+        return "'"
+    if " " <= c <= "~":
+        return c
+    return f"\\x{ord(c):02x}" if ord(c) < 256 else "?"
 
 
 # ---- header patterns -----------------------------------------------------------------------
@@ -373,6 +397,12 @@ class ScpiDevice:
         self.add(self.error_query, self._error_q)
         self.opc_pending = False
 
+    def executing(self) -> AbstractContextManager[object]:
+        """Held while one command runs (parsing is outside it): an emulated instrument takes
+        the bench model's lock here, so a long or hostile message on one instrument's port
+        never stalls the others (override)."""
+        return contextlib.nullcontext()
+
     def add(self, pattern: str, handler: Handler) -> None:
         nodes, query = _compile(pattern)
         self._commands.append(_Command(nodes, query, handler, pattern))
@@ -383,7 +413,7 @@ class ScpiDevice:
             return
         text = STANDARD_ERRORS.get(code, "Device-specific error")
         if detail:
-            text = f"{text}; {detail}"
+            text = printable(f"{text}; {detail}")
         if len(self.errors) >= self.error_queue_size:
             # SCPI-99: the newest entry is replaced by -350 (a device-dependent error); the
             # event that did not fit still sets its bit in the event status register
@@ -423,7 +453,8 @@ class ScpiDevice:
         for text in commands:
             try:
                 header, params = self._split_header(text)
-                result, path = self._execute(header, params, path)
+                with self.executing():
+                    result, path = self._execute(header, params, path)
             except ScpiError as exc:
                 self.push_error(exc.code, exc.detail)
                 # IEEE 488.2: a failed query produces no response element
