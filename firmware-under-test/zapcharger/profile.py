@@ -176,6 +176,23 @@ class Ocpp(_Section):
     )
 
 
+class Safety(_Section):
+    """What the production routine safety tests see of the unit's hardware (read by the bench's
+    electrical safety tester, never by the firmware): a defective unit is one line, like any
+    other defect (a loose PE screw, a damp PCB, a pinched wire)."""
+
+    pe_resistance_ohm: float = Field(
+        0.03, ge=0, description="ohm, protective earth: PE terminal to the enclosure/socket PE"
+    )
+    insulation_mohm: float = Field(
+        500.0, gt=0, description="Mohm, live parts (L1-L3 and N together) to PE at 500 V DC"
+    )
+    hipot_leakage_ma: float = Field(
+        0.8, ge=0, description="mA rms, leakage live parts -> PE at the 1500 V AC hipot "
+        "(mostly the EMC filter's Y capacitors: scales with the test voltage)"
+    )
+
+
 class Profile(_Section):
     """The whole charger: hardware characteristics and firmware behaviour."""
 
@@ -205,6 +222,7 @@ class Profile(_Section):
     lock: Lock = Field(default_factory=Lock)
     can: Can = Field(default_factory=Can)
     ocpp: Ocpp = Field(default_factory=Ocpp)
+    safety: Safety = Field(default_factory=Safety)
 
 
 def _yaml_lines(text: str) -> dict[str, int]:

@@ -26,6 +26,7 @@ from rig.bench.model import (
     EvState,
     InjectorState,
     Integrator,
+    SafetyTesterState,
     classify_cp,
     cp_levels,
     current_from_duty,
@@ -110,6 +111,7 @@ class Bench:
         self.ev = EvState()
         self.injectors = {"smu": InjectorState(), "cs": InjectorState()}
         self.integrator = Integrator()
+        self.safety_tester = SafetyTesterState()
         self.trace = EventTrace()
         self.cut_until: float | None = None  # bench supply cut (upstream of the sources)
         self.rcd_sensor_ok = True
@@ -152,6 +154,16 @@ class Bench:
         if not self.hal.contactor:
             return [0.0, 0.0, 0.0]
         return self.supply_v()
+
+    def supply_live(self) -> bool:
+        """Is an AC source's output on (the safety tester's interlock: a supply that is only cut
+        upstream for a moment still counts as on)?"""
+        return any(s.output for s in self.sources.values())
+
+    def ev_connected(self) -> bool:
+        """Is the EV emulator's vehicle circuit on the socket (anything but state A / open)?"""
+        ev = self.ev
+        return not (ev.state == "A" or (ev.state == "R" and ev.resistance_ohm is None))
 
     def ev_ohm(self) -> float | None:
         if self.ev.state == "R":
@@ -359,4 +371,6 @@ class Bench:
             problems.append(f"ev in state {self.ev.state}")
         if self.ev.load_on:
             problems.append("ev load on")
+        if self.safety_tester.output:
+            problems.append(f"est output on ({self.safety_tester.mode} test running)")
         return not problems, problems

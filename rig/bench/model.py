@@ -123,6 +123,14 @@ class InjectorState:
 
 
 @dataclass
+class SafetyTesterState:
+    """The electrical safety tester's high-voltage / high-current output (for the safe state)."""
+
+    output: bool = False
+    mode: str = ""  # GB, IR or AC while a step runs
+
+
+@dataclass
 class Integrator:
     """The power analyser's energy integration (per element and sigma)."""
 
