@@ -7,6 +7,13 @@ keep their names and meanings for good: plans, benchmarks and the defect matrix 
 Why pydantic with ``extra="forbid"``: a misspelt key must fail loudly (a defect profile that
 silently does nothing would make a failing test look like a passing charger), and the error
 must say which file, which key path and what was expected.
+
+The one exception is ``firmware_options``: settings of the loaded firmware itself (another
+team's image behind the HAL has settings this schema cannot know). The profile only checks that
+it is a mapping and hands it to the firmware, which validates it and raises
+:class:`zapcharger.hal.FirmwareOptionError` naming the key (the bench reports that as a
+:class:`ProfileError` of ``firmware_options.<key>``). Refusing unknown keys stays the rule
+everywhere else.
 """
 
 from __future__ import annotations
@@ -190,7 +197,14 @@ class Profile(_Section):
     """The whole charger: hardware characteristics and firmware behaviour."""
 
     firmware_entry: str = Field(
-        "zapcharger:Firmware", description="module:Class of the firmware the bench loads"
+        "zapcharger:Firmware",
+        description="module:Class of the firmware the bench loads, or c:PATH of a shared "
+        "library implementing include/evse_hal.h",
+    )
+    firmware_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="settings of the loaded firmware, validated by that firmware "
+        "(--charger-set firmware_options.<key>=<value>)",
     )
     pilot: Pilot = Field(default_factory=Pilot)
     timing: Timing = Field(default_factory=Timing)
