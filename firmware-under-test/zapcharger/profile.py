@@ -86,6 +86,9 @@ class Rcd(_Section):
     self_test_ma: float = Field(10.0, gt=0, description="mA, current of the test winding")
     self_test_s: float = Field(0.1, ge=0, description="s, duration of the self-test")
     reset_on_unplug: bool = Field(True, description="a trip is cleared only by unplugging")
+    unplug_clears: bool = Field(
+        True, description="unplugging clears a trip (false: only a power cycle does)"
+    )
     report_trip: bool = Field(True, description="LED red and OCPP Faulted/GroundFailure on trip")
 
 

@@ -153,7 +153,7 @@ class ChargeController:
             for name in list(self.faults):
                 self._clear_fault(name)
             self.rcd.selftest_failed = False
-            if self.rcd.latched and self.p.rcd.reset_on_unplug:
+            if self.rcd.latched and self.p.rcd.reset_on_unplug and self.p.rcd.unplug_clears:
                 self.rcd.clear_latch()
                 self.events.append(("rcd_reset", "unplug"))
 
