@@ -175,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     from rig.report.commands import add_parsers as add_report_parsers
 
     add_report_parsers(sub)  # rig report, rig trend
+    from rig.compare import add_parser as add_compare_parser
+
+    add_compare_parser(sub)  # rig compare
     return parser
 
 
