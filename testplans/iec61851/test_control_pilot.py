@@ -118,22 +118,28 @@ def test_cp_shorted_to_pe_opens_contactor(charging, ev, trace, rig, record):
 
 
 @pytest.mark.requirement("CP-09")
-def test_state_d_without_ventilation(charger, ev, trace, clock, rig, record):
-    """State D (ventilation required) on a charger without ventilation support: the contactor
-    stays open, or opens within the limit."""
+@pytest.mark.parametrize("before", ["B", "C"], ids=["from-B", "from-C"])
+def test_state_d_without_ventilation(before, charger, ev, trace, clock, rig, record):
+    """State D (ventilation required) on a charger without ventilation support, entered from
+    B (the contactor must not close) and from C while charging (it must open within the
+    limit): the contactor is closed no longer than the limit in total."""
     observe = float(CATALOGUE.params("CP-09")["observe_s"])
-    charger.plug_in()
+    if before == "B":
+        charger.plug_in()
+    else:
+        charger.start_charging()
     t_d = ev.set_state("D")
     clock.sleep(observe)
     t_end = ev.time()
-    closed_s = closed_time(trace.events(t_d, "CONTACTOR"), t_d, t_end)
+    closed_s = closed_time(trace.events(t_d, "CONTACTOR"), t_d, t_end,
+                           closed_at_start=before == "C")
     record("CP-09", closed_s, "s", uncertainty=rig.interval_uncertainty("ev"),
-           data={"observed_s": t_end - t_d})
+           data={"from": before, "observed_s": t_end - t_d})
 
 
-def closed_time(events, start: float, end: float) -> float:
+def closed_time(events, start: float, end: float, closed_at_start: bool = False) -> float:
     """Total time the contactor was closed between ``start`` and ``end`` (trace events)."""
-    total, since = 0.0, None
+    total, since = 0.0, (start if closed_at_start else None)
     for e in events:
         if e.value == "1" and since is None:
             since = e.t
