@@ -228,12 +228,13 @@ def check_command(args: Any) -> None:
         from rig.doctor import DEFAULT_ENV
 
         check_rig_file(args.lg_env or os.environ.get("LG_ENV") or DEFAULT_ENV)
-    elif command in ("runs", "report", "trend"):
+    elif command in ("runs", "report", "trend", "compare"):
         check_records_url(records, source, write=False)
         _at_least(getattr(args, "limit", None), 1, "--limit")
         _at_least(getattr(args, "trend_runs", None), 0, "--trend-runs")
-        if getattr(args, "out", None):
-            check_output_file(args.out, "--out")
+        for option in ("out", "json"):
+            if isinstance(getattr(args, option, None), str):
+                check_output_file(getattr(args, option), f"--{option}")
 
 
 def _check_ws_url(url: str) -> None:
