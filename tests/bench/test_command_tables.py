@@ -182,3 +182,15 @@ def test_issue9_commands_6221(links, message):
     else:
         cs.write(message)
     assert cs.errors() == []
+
+
+def test_docs_page_shows_the_tables():
+    """docs/emulated-instruments.md ends with the rendered tables: docs and data never drift."""
+    from pathlib import Path
+
+    from rig.bench.manuals.__main__ import MANUALS, render
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "emulated-instruments.md")
+    assert page.read_text().endswith(render()), "run: python -m rig.bench.manuals"
+    assert {k: m.model for k, m in MANUALS.items()} == {
+        k: cls.manual.model for k, cls in MODELS.items()}
