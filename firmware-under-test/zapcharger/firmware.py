@@ -77,7 +77,8 @@ class Firmware:
         """Power-up or reboot: every module starts over (flash and the OCPP journal stay)."""
         p = self.profile
         self._rcd = RcdSupervisor(p.rcd)
-        self._limits = CurrentLimits(p.limits.max_current_a, p.timing.duty_update_s)
+        self._limits = CurrentLimits(
+            p.limits.max_current_a, p.timing.duty_update_s, p.timing.duty_step_a)
         self._soft = SoftStart(p.soft_start)
         self._auth = Authoriser(p.auth)
         self._supply = SupplyMonitor(p.supply)

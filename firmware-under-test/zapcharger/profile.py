@@ -62,6 +62,9 @@ class Timing(_Section):
     open_after_a_s: float = Field(0.05, ge=0, description="s, unplug -> contactor open")
     open_after_fault_s: float = Field(0.05, ge=0, description="s, CP fault -> contactor open")
     duty_update_s: float = Field(0.5, ge=0, description="s, new current limit -> new duty")
+    duty_step_a: float = Field(
+        0.0, ge=0, description="A per duty update when stepping to a new limit (0: one step)"
+    )
     open_after_pwm_stop_s: float = Field(
         3.0, ge=0, description="s, PWM stopped while EV stays in C -> contactor opens (seq. 10.2)"
     )

@@ -101,6 +101,11 @@ class EvState:
     watchdog_tripped: bool = False
 
 
+#: Resistance of a residual-current test wire (a short loop through the RCD sensor), ohm: what
+#: a source-measure unit driving it reads back as voltage (I x R) and resistance.
+TEST_WIRE_OHM = 0.02
+
+
 @dataclass
 class InjectorState:
     """Residual current driven through the RCD sensor by one current source."""
