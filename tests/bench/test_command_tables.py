@@ -14,15 +14,16 @@ import re
 import pytest
 
 from rig.bench.instruments.keithley import Keithley2450, Keithley6221
+from rig.bench.instruments.wt333e import WT333E
 from rig.bench.manuals import REPLY_FORMATS, Cmd, Manual
 from rig.bench.scpi import ScpiDevice, _compile, pattern_key
 
 pytestmark = pytest.mark.stub_firmware
 
 #: bench key -> emulated instrument class, for every model that has a command table.
-MODELS = {"smu": Keithley2450, "cs": Keithley6221}
+MODELS = {"smu": Keithley2450, "cs": Keithley6221, "pa": WT333E}
 #: What a model needs before its conformance run (e.g. the WT333E's replies without headers).
-PREAMBLE: dict[str, tuple[str, ...]] = {}
+PREAMBLE: dict[str, tuple[str, ...]] = {"pa": (":COMM:HEAD OFF",)}
 
 
 @pytest.mark.parametrize("key", sorted(MODELS))
