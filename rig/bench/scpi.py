@@ -530,8 +530,7 @@ class ScpiDevice:
 
     def _generic_set(self, row: Cmd) -> Handler:
         def setter(call: Call) -> None:
-            if not row.takes_params:
-                call.count(0)
+            if not row.takes_params or (row.mode == "held" and row.default is None):
                 raise ScpiError(-221, f"{call.header}: not emulated on this bench")
             value = self.parse_value(call, row)
             if row.mode == "stored":
