@@ -138,7 +138,7 @@ class LocalLab:
                     time.sleep(0.1)
                     coord.sync()
                 coord.create_place(place.name, [f"{place.exporter}/{place.name}/*/*"],
-                                   {"bench": "emulated"})
+                                   {"bench": "emulated", "name": place.name})
         finally:
             coord.close()
 
@@ -162,3 +162,49 @@ class LocalLab:
         for handle in self._files:
             handle.close()
         self._files.clear()
+
+
+def add_parser(sub: Any) -> None:
+    lab = sub.add_parser("lab", help="a whole lab on this host: labgrid coordinator, emulated "
+                         "benches, their exporters and places")
+    lab_sub = lab.add_subparsers(dest="lab_command", required=True)
+    serve = lab_sub.add_parser("serve", help="start it and print how to run plans on the places "
+                               "(Ctrl-C stops everything)")
+    serve.add_argument("--places", nargs="+", default=["rig-a", "rig-b"], metavar="NAME",
+                       help="one emulated bench and place per name (default rig-a rig-b)")
+    serve.add_argument("--dir", default=None, metavar="DIR",
+                       help="where logs, bench env files and the coordinator's state go "
+                       "(default: a new temporary directory)")
+    lab.set_defaults(func=serve_lab)
+
+
+def serve_lab(args: Any) -> int:
+    import signal
+    import tempfile
+    import threading
+
+    folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="rig-lab-"))
+    lab = LocalLab(folder, list(args.places))
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        lab.start()
+    except RigError as exc:
+        print(f"rig lab serve: {exc}", file=sys.stderr)
+        return 2
+    try:
+        print(f"labgrid coordinator on {lab.address} (state and logs in {folder})")
+        for name, place in lab.places.items():
+            print(f"  place {name}: exporter {place.exporter}, bench pid {place.bench.pid}")
+        print("run the plan on a place (one shell per place, all at once if you like):")
+        for name in lab.places:
+            print(f"  LG_COORDINATOR={lab.address} LG_PLACE={name} .venv/bin/pytest "
+                  f"testplans/iec61851 --lg-env rigs/place.yaml --reports-dir reports/{name}")
+        print(f"look at them: .venv/bin/labgrid-client -x {lab.address} places   (Ctrl-C stops "
+              "the lab)")
+        sys.stdout.flush()
+        stop.wait()
+    finally:
+        lab.stop()
+    return 0
