@@ -4,8 +4,9 @@ manual's command table (up to ~200 header patterns).
 Runs each model's typical commands in-process (``ScpiDevice.process``, no socket: the parser,
 the handler and the model), ``--repeat`` times each, and prints the median cost per command in
 microseconds: as a plan sees it (the parser remembers each header's match) and on first use
-(the match searched through the table every time). The loopback round trip through pyvisa-py is about 100 us per query on the 2-core
-machine (docs in the spec), so the parser must stay well below that.
+(the match searched through the table every time). The loopback round trip through
+pyvisa-py is about 100 us per query on the 2-core machine, so the parser must stay well below
+that.
 
 Usage: python bench/scpi_speed.py [--repeat N]
 """
