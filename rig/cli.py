@@ -24,6 +24,7 @@ from typing import Any
 def _bench_serve(args: argparse.Namespace) -> int:
     from zapcharger.profile import ProfileError, parse_override
 
+    from rig.bench.bench import BenchError
     from rig.bench.host import BenchHost
     from rig.bench.process import write_env_file
 
@@ -39,6 +40,9 @@ def _bench_serve(args: argparse.Namespace) -> int:
         ).start()
     except ProfileError as exc:
         print(f"rig bench serve: {exc}", file=sys.stderr)
+        return 2
+    except BenchError as exc:  # the firmware the profile names cannot be loaded or started
+        print(f"rig bench serve: cannot start the bench: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"rig bench serve: cannot start the bench: {exc}", file=sys.stderr)
