@@ -100,6 +100,7 @@ BAD = {
     "build list": None,  # takes no input
     "build args": (["{bomb}"], BOMB),
     "build check": (["{bomb}", "{file}"], BOMB),
+    "lab serve": (["--dir", "{file}/lab"], "--dir: {file}/lab: a directory"),
 }
 
 
