@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -246,6 +247,13 @@ def check_command(args: Any) -> None:
         from rig.doctor import DEFAULT_ENV
 
         check_rig_file(args.lg_env or os.environ.get("LG_ENV") or DEFAULT_ENV)
+    elif command == "lab":
+        if args.dir:
+            check_output_dir(args.dir, "--dir")
+        for name in args.places:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+                raise ConfigError("--places", name, "a place name: letters, digits, '_', '.' "
+                                  "or '-', at most 64")
     elif command in ("runs", "report", "trend", "compare"):
         check_records_url(records, source, write=False)
         _at_least(getattr(args, "limit", None), 1, "--limit")
