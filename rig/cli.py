@@ -4,8 +4,9 @@ Plans run with plain pytest (``pytest testplans/iec61851``). ``rig`` adds what i
 serving the emulated bench to other processes (``rig bench serve``), the record store's runs
 (``rig runs``), checking a rig before a run (``rig doctor``), the rig locks (``rig lock``), the
 compliance report of a run (``rig report``), a requirement across runs (``rig trend``), two
-runs compared for CI (``rig compare``) and the charger builds of the nightly matrix (``rig
-build``); later issues add ``rig eol``.
+runs compared for CI (``rig compare``), the charger builds of the nightly matrix (``rig
+build``) and a lab of labgrid places on this host (``rig lab serve``); later issues add
+``rig eol``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 def _bench_serve(args: argparse.Namespace) -> int:
     from zapcharger.profile import ProfileError, parse_override
 
+    from rig.bench.bench import BenchError
     from rig.bench.host import BenchHost
     from rig.bench.process import write_env_file
 
@@ -38,6 +40,9 @@ def _bench_serve(args: argparse.Namespace) -> int:
         ).start()
     except ProfileError as exc:
         print(f"rig bench serve: {exc}", file=sys.stderr)
+        return 2
+    except BenchError as exc:  # the firmware the profile names cannot be loaded or started
+        print(f"rig bench serve: cannot start the bench: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"rig bench serve: cannot start the bench: {exc}", file=sys.stderr)
@@ -182,13 +187,46 @@ def build_parser() -> argparse.ArgumentParser:
     from rig.builds import add_parser as add_build_parser
 
     add_build_parser(sub)  # rig build list|args|check
+    from rig.labgrid.lab import add_parser as add_lab_parser
+
+    add_lab_parser(sub)  # rig lab serve
     return parser
 
 
+def commands() -> list[str]:
+    """Every sub-command (``bench serve``, ``lock list``, ...), for help and the door's tests."""
+    out: list[str] = []
+
+    def walk(parser: argparse.ArgumentParser, prefix: list[str]) -> None:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            out.append(" ".join(prefix))
+        for action in subs:
+            for name, child in action.choices.items():
+                walk(child, [*prefix, name])
+
+    walk(build_parser(), [])
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Bad input (argparse's own checks, then ``rig.door``) is exit 2 with one message naming
+    the option, file, key or variable; nothing is started before it is through."""
+    from rig.door import check_command
+    from rig.errors import ConfigError
+
     args = build_parser().parse_args(argv)
     func: Any = args.func
-    return int(func(args) or 0)
+    try:
+        check_command(args)
+        return int(func(args) or 0)
+    except ConfigError as exc:
+        name = " ".join(n for n in (args.command, getattr(args, "bench_command", None),
+                                    getattr(args, "lock_command", None),
+                                    getattr(args, "build_command", None),
+                                    getattr(args, "lab_command", None)) if n)
+        print(f"rig {name}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
