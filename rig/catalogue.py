@@ -114,6 +114,8 @@ class Requirement(_Strict):
 
 class Catalogue(_Strict):
     plan: str
+    #: The plan's default product file, relative to the catalogue (``--product`` names another).
+    product: str | None = None
     standards: list[Standard] = Field(default_factory=list)
     groups: dict[GroupId, Group]
     requirements: dict[RequirementId, Requirement]
