@@ -16,6 +16,7 @@ import pytest
 
 from fixtures.charger import Charger, PreconditionError, delay, pwm_on
 from fixtures.plugin import charger_identity
+from fixtures.verdicts import book_of
 from rig.errors import RigError
 from rig.standards.iec61851 import duty_for_current
 from testplans.eol.plan import budget, param, run_safety_step
@@ -56,6 +57,19 @@ def led_shows(situation: str, ev: Any, clock: Any, record: Any) -> str:
     return seen
 
 
+class UnitRefused(RigError):
+    """The unit on the fixture is not the unit whose label was scanned: not judged."""
+
+
+def refuse(request: pytest.FixtureRequest, why: str) -> None:
+    """Stop the plan: the unit is refused (its verdicts say so; the station reads the note)."""
+    book = book_of(request.config)
+    if book is not None:
+        book.notes.append(f"unit refused: {why}")
+    request.session.shouldstop = f"unit refused: {why}"
+    raise UnitRefused(f"unit refused: {why}")
+
+
 # ---- 1. routine electrical safety tests (unit unpowered, no vehicle) -------------------------
 @pytest.mark.requirement("ES-01", "ES-02", "ES-03")
 def test_routine_safety(safety_tester, ac_source, ev, clock, rig, record):
@@ -79,9 +93,11 @@ def test_routine_safety(safety_tester, ac_source, ev, clock, rig, record):
 # ---- 2. the one boot: LED from no supply to ready, identity ----------------------------------
 @pytest.mark.requirement("PR-01", "CP-01", "ID-01", "PR-08")
 def test_boot_and_identity(rig_test, csms, ev, trace, clock, console, can_bus, rig, record,
-                           request):
+                           unit_label, request):
     """Power the unit once: the LED through no supply, booting and ready; the pilot at +12 V
-    (A1); the firmware release; one serial number on console, OCPP and CAN."""
+    (A1); the firmware release; one serial number on console, OCPP and CAN. A unit whose
+    console reports another serial than its label (``--unit-label``) is not this unit: it is
+    refused (the rest of the plan is not run), never failed."""
     charger = Charger(rig_test, trace, clock)
     ev.make_safe()
     led_shows("no_supply", ev, clock, record)
@@ -90,6 +106,9 @@ def test_boot_and_identity(rig_test, csms, ev, trace, clock, console, can_bus, r
     if not charger.wait_ready():
         raise PreconditionError("the unit did not become ready (pilot A1) after power-on")
     charger_identity(request.config)
+    serial = console.serial()
+    if unit_label is not None and serial != unit_label:
+        refuse(request, f"the label says {unit_label}, the charger says {serial}")
     led_shows("ready", ev, clock, record)
     pilot = ev.measure_pilot()
     record("CP-01", pilot.high_v, "V", uncertainty=rig.uncertainty("ev", "voltage",
