@@ -3,8 +3,9 @@
 Plans run with plain pytest (``pytest testplans/iec61851``). ``rig`` adds what is not a test:
 serving the emulated bench to other processes (``rig bench serve``), the record store's runs
 (``rig runs``), checking a rig before a run (``rig doctor``), the rig locks (``rig lock``), the
-compliance report of a run (``rig report``) and a requirement across runs (``rig trend``);
-later issues add ``rig compare`` and ``rig eol``.
+compliance report of a run (``rig report``), a requirement across runs (``rig trend``) and
+the production end-of-line station (``rig eol``, ``rig.eol``); later issues add
+``rig compare``.
 """
 
 from __future__ import annotations
@@ -175,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     from rig.report.commands import add_parsers as add_report_parsers
 
     add_report_parsers(sub)  # rig report, rig trend
+    from rig.eol.cli import add_parser as add_eol_parser
+
+    add_eol_parser(sub)  # rig eol
     return parser
 
 

@@ -36,7 +36,8 @@ def decide(history: Sequence[dict[str, Any]], retests: int,
     if any(a["outcome"] == "PASS" for a in since):
         state, why = "passed", "this unit has already passed"
     elif fails > retests:
-        state, why = "repair", (f"this unit failed {fails} times and was sent to repair")
+        state, why = "repair", (f"this unit failed {fails} time{'s' if fails != 1 else ''} "
+                                 "and was sent to repair")
     else:
         return Decision(True, attempt, state="retest" if fails else "new")
     if override_by:

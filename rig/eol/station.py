@@ -30,6 +30,7 @@ import getpass
 import logging
 import os
 import socket
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -142,6 +143,10 @@ class Station:
 
     # ---- life cycle ----------------------------------------------------------------------------
     def open(self) -> Station:
+        # the plan and the pytest plugin (testplans/, fixtures/) live in the checkout, not in
+        # the installed package: the station runs them from there, as `make certify` does
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
         from fixtures.emulator import start_bench, wants_in_process_bench
         from rig.records import RecordStore
 
