@@ -23,14 +23,12 @@ more specific than the project's settings.
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import pytest
 
 from rig.errors import ConfigError
-
-RIG_FILE_IN_PROJECT = Path("rigs") / "emulator.yaml"
+from rig.labgrid.builtin import default_rig_file as project_or_builtin_rig_file
 
 
 class RigPathSpecs:
@@ -63,11 +61,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   default="")
     parser.addini("rig_reports_dir", "where verdicts, transcripts and logs go, relative to this "
                   "file (default reports/latest)", default="")
-
-
-def builtin_rig_file() -> Path:
-    """The built-in emulated bench's rig file, as shipped in the package."""
-    return Path(str(resources.files("rig.labgrid") / "emulator.yaml"))
 
 
 def project_root(config: pytest.Config) -> Path:
@@ -116,8 +109,7 @@ def default_rig_file(config: pytest.Config) -> tuple[Path, ConfigError | None]:
     elif (ini := _ini_path(config, "rig_env")) is not None:
         found = (ini, _ini_source(config), "rig_env")
     else:
-        in_project = project_root(config) / RIG_FILE_IN_PROJECT
-        return (in_project if in_project.is_file() else builtin_rig_file()), None
+        return project_or_builtin_rig_file(project_root(config)), None
     path, source, key = found
     try:
         return _checked(path, source, key, "rig"), None
