@@ -58,11 +58,14 @@ def verdicts_of(data: dict) -> dict[str, str]:
 def test_the_wheels_alone_provide_rig_plugin_and_charger(project: Project) -> None:
     proc = project.installed.run(project.installed.python, "-c", (
         "import importlib.util as u, rig, rig.pytest_plugin, zapcharger\n"
-        "print(rig.__file__); print(zapcharger.__file__)\n"
+        "from rig.labgrid.builtin import builtin_rig_file\n"
+        "print(rig.__file__); print(zapcharger.__file__); print(builtin_rig_file())\n"
         "print('fixtures' if u.find_spec('fixtures') else 'no-fixtures')"), cwd=project.path)
     assert proc.returncode == 0, proc.stderr
     site = project.installed.venv / "lib"
-    rig_file, fw_file, fixtures = proc.stdout.split()
+    rig_file, fw_file, builtin, fixtures = proc.stdout.split()
+    # the built-in bench's rig file is in the wheel, with the content of rigs/emulator.yaml
+    assert Path(builtin).read_text() == (ROOT / "rigs" / "emulator.yaml").read_text()
     assert Path(rig_file).is_relative_to(site) and Path(fw_file).is_relative_to(site), proc.stdout
     assert fixtures == "no-fixtures"  # nothing of this checkout on the path
     code, out = project.run(project.installed.python, "-m", "pytest", "--help")

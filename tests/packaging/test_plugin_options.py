@@ -5,6 +5,7 @@ the bench) in a temporary project, the plugin loaded from its entry point."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,16 @@ def test_loaded_once_whether_or_not_a_conftest_names_it_too(project: Path, pytes
     code, out = pytest_in(project, "--collect-only", "-p", "no:rig.pytest_plugin",
                           "--catalogue", "cat/release.yaml")
     assert code == pytest.ExitCode.USAGE_ERROR and "unrecognized arguments" in out, out
+
+
+def test_without_the_emulated_firmware_the_bench_is_one_clear_error(
+    project: Path, pytest_in, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """zapcharger is a package of its own: a project that did not install it and asks for the
+    built-in bench (no rigs/ of its own) gets an ERROR saying what to install."""
+    for name in ("zapcharger", "zapcharger.profile"):
+        monkeypatch.setitem(sys.modules, name, None)  # import fails as if not installed
+    code, out = pytest_in(project, "--no-records", "--catalogue", "cat/release.yaml")
+    assert code == pytest.ExitCode.TESTS_FAILED, out
+    assert "1 error" in out and "failed" not in out, out
+    assert "package 'zapcharger' (firmware-under-test/), and it is not installed" in out, out
