@@ -126,8 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--can-interface", default="udp_multicast",
                        help="python-can interface the charger's CAN uses (default udp_multicast, "
                        "which crosses processes; 'virtual' works inside one process only)")
-    serve.add_argument("--can-channel", default="239.74.163.2",
-                       help="CAN channel (for udp_multicast: an IPv4 multicast group)")
+    serve.add_argument("--can-channel", default=None,
+                       help="CAN channel; for udp_multicast '<IPv4 group>:<port>' (default: a "
+                       "private group and port of its own, so benches never hear each other; "
+                       "a group without a port is python-can's shared port 43113)")
     serve.add_argument("--ocpp-url", metavar="URL",
                        help="the charger's OCPP central system, e.g. ws://127.0.0.1:9000/ZCS000001 "
                        "(or later: BENCH:OCPP:URL on the control port)")

@@ -29,6 +29,7 @@ from zapcharger.profile import ProfileError, load_profile
 
 from rig.bench.bench import Bench, BenchError
 from rig.bench.instruments.ac_source import AC6801B, Asterion
+from rig.bench.instruments.chroma import Chroma19032
 from rig.bench.instruments.control import BenchControl
 from rig.bench.instruments.ev_emulator import EvEmulator
 from rig.bench.instruments.keithley import Keithley2450, Keithley6221
@@ -36,6 +37,7 @@ from rig.bench.instruments.wt333e import WT333E
 from rig.bench.ocpp_link import OcppLink
 from rig.bench.scpi import ScpiError
 from rig.bench.tcp import ScpiServer
+from rig.dut.canlink import open_can, private_channel
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ ENV_NAMES = {
     "smu": "LG_BENCH_SMU",
     "cs": "LG_BENCH_CS",
     "ev": "LG_BENCH_EV",
+    "est": "LG_BENCH_EST",
     "ctrl": "LG_BENCH_CTRL",
     "console": "LG_BENCH_CONSOLE",
     "can_interface": "LG_BENCH_CAN_INTERFACE",
@@ -78,6 +81,14 @@ def noise_line(n: int) -> bytes:
     return body.replace(b"\n", b"\x1b").replace(b"\r", b"\x1b") + b"\r\n"
 
 
+def _default_channel(interface: str) -> str:
+    """A channel no other bench uses: across processes a private ``udp_multicast`` group and
+    port (``rig.dut.canlink``), in-process a unique ``virtual`` channel name."""
+    if interface == "udp_multicast":
+        return private_channel()
+    return f"evse-rig-{os.getpid()}-{next(_channel_ids)}"
+
+
 class BenchHost:
     """The emulated lab as a running service."""
 
@@ -97,7 +108,7 @@ class BenchHost:
         self.base_overrides: dict[str, Any] = dict(self.overrides)
         self.bench = Bench(load_profile(profile_path, self.overrides), clock=clock)
         self.can_interface = can_interface
-        self.can_channel = can_channel or f"evse-rig-{os.getpid()}-{next(_channel_ids)}"
+        self.can_channel = can_channel or _default_channel(can_interface)
         self.ac_turns = ac_turns
         self.servers: dict[str, ScpiServer] = {}
         self.console_path = ""
@@ -124,10 +135,11 @@ class BenchHost:
         bench = self.bench
         devices = [
             AC6801B(bench), Asterion(bench), WT333E(bench), Keithley2450(bench),
-            Keithley6221(bench, turns=self.ac_turns), EvEmulator(bench), BenchControl(self),
+            Keithley6221(bench, turns=self.ac_turns), EvEmulator(bench), Chroma19032(bench),
+            BenchControl(self),
         ]
         for device in devices:
-            self.servers[device.key] = ScpiServer(device.key, device, bench.lock).start()
+            self.servers[device.key] = ScpiServer(device.key, device).start()
         self.servers["ctrl"].before_message.append(self._settle_network)
         self._open_console()
         self._open_can()
@@ -254,7 +266,7 @@ class BenchHost:
         kwargs: dict[str, Any] = {"receive_own_messages": False}
         if self.can_interface == "virtual":
             kwargs["preserve_timestamps"] = True
-        self._bus = can.Bus(interface=self.can_interface, channel=self.can_channel, **kwargs)
+        self._bus = open_can(self.can_interface, self.can_channel, **kwargs)
         self.bench.can_sink = self._can_write
         self._spawn("bench-can", self._can_loop)
 

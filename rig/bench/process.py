@@ -8,7 +8,6 @@ instruments do) without each of them parsing the file its own way.
 
 from __future__ import annotations
 
-import random
 import shlex
 import subprocess
 import sys
@@ -37,12 +36,6 @@ def read_env_file(path: str | Path) -> dict[str, str]:
     return env
 
 
-def multicast_group() -> str:
-    """A random IPv4 group for the bench's CAN (``udp_multicast``): runs side by side do not
-    hear each other's frames."""
-    return f"239.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(1, 254)}"
-
-
 def start_bench_process(
     env_file: str | Path,
     *args: str,
@@ -50,12 +43,13 @@ def start_bench_process(
     stdout: int | IO[Any] | None = subprocess.DEVNULL,
     stderr: int | IO[Any] | None = subprocess.PIPE,
 ) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """``python -m rig.bench --clock virtual`` with CAN on a fresh multicast group (``args``
-    are added); returns the process and its ``LG_BENCH_*`` environment once it listens.
-    RuntimeError, with what the process said, if it does not start in time."""
+    """``python -m rig.bench --clock virtual`` with CAN on a private ``udp_multicast`` group
+    and port of its own (``rig.dut.canlink``; ``args`` are added); returns the process and its
+    ``LG_BENCH_*`` environment once it listens. RuntimeError, with what the process said, if it
+    does not start in time."""
     env_file = Path(env_file)
     cmd = [sys.executable, "-m", "rig.bench", "--clock", "virtual", "--env-file", str(env_file),
-           "--can-interface", "udp_multicast", "--can-channel", multicast_group(), *args]
+           "--can-interface", "udp_multicast", *args]
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=stdout, stderr=stderr, text=True)
     deadline = time.monotonic() + START_TIMEOUT_S
     while not env_file.exists() or not env_file.read_text().strip():

@@ -14,12 +14,17 @@ instrument subclasses :class:`ScpiDevice` and registers handlers with :meth:`Scp
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+from rig.bench.manuals import Cmd, Manual
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +46,13 @@ STANDARD_ERRORS: dict[int, str] = {
     -131: "Invalid suffix",
     -200: "Execution error",
     -221: "Settings conflict",
+    -230: "Data corrupt or stale",
     -222: "Data out of range",
     -224: "Illegal parameter value",
     -300: "Device-specific error",
     -310: "System error",
     -350: "Queue overflow",
+    -363: "Input buffer overrun",
     -400: "Query error",
     -410: "Query INTERRUPTED",
     -420: "Query UNTERMINATED",
@@ -60,6 +67,27 @@ class ScpiError(Exception):
         self.detail = detail
         text = STANDARD_ERRORS.get(code, "Device-specific error")
         super().__init__(f"{text}; {detail}" if detail else text)
+
+
+#: SCPI-99 (21.8.1): an error's description and device-dependent info hold at most 255
+#: characters, in the printable ASCII range.
+MAX_ERROR_TEXT = 255
+
+
+def printable(text: str, limit: int = MAX_ERROR_TEXT) -> str:
+    """``text`` as an error queue may hold it: printable ASCII only (other characters as
+    ``\\xNN`` escapes, so garbage a client sent is never echoed back raw), at most ``limit``
+    characters (the rest cut with ``...``)."""
+    out = "".join(_printable_char(c) for c in text[: limit + 1])
+    return out if len(out) <= limit else out[: limit - 3] + "..."
+
+
+def _printable_char(c: str) -> str:
+    if c == '"':  # the reply quotes the text: a quote inside would end it early
+        return "'"
+    if " " <= c <= "~":
+        return c
+    return f"\\x{ord(c):02x}" if ord(c) < 256 else "?"
 
 
 # ---- header patterns -----------------------------------------------------------------------
@@ -98,18 +126,35 @@ def _compile(pattern: str) -> tuple[tuple[_Node, ...], bool]:
     query = pattern.endswith("?")
     body = pattern.rstrip("?").lstrip(":")
     nodes: list[_Node] = []
-    for raw in re.findall(r"\[:?[^\]]+\]|[^:\[\]]+", body):
+    for raw in re.findall(r"\[:?[^\[\]]+(?:\[\d+\])?\]|\[\d+\]|[^:\[\]]+", body):
         if re.fullmatch(r"\[\d+\]", raw) and nodes:
             # ``SOURce[1]``: an optional numeric suffix of the node before, not a node
             nodes[-1] = replace(nodes[-1], suffix=True, fixed_suffix=int(raw[1:-1]))
             continue
         optional = raw.startswith("[")
+        fixed = re.search(r"\[(\d+)\]\]$", raw)  # ``[:SENSe[1]]``: optional, suffix 1 only
+        if fixed:
+            raw = raw[: fixed.start()] + "]"
         word = raw.strip("[]:")
         suffix = word.endswith("<n>")
         word = word.removesuffix("<n>")
         short = "".join(ch for ch in word if ch.isupper() or ch.isdigit() or ch in "*_")
-        nodes.append(_Node(word.upper(), short or word.upper(), optional, suffix))
+        node = _Node(word.upper(), short or word.upper(), optional, suffix)
+        if fixed:
+            node = replace(node, suffix=True, fixed_suffix=int(fixed.group(1)))
+        nodes.append(node)
     return tuple(nodes), query
+
+
+def pattern_key(pattern: str) -> tuple[object, ...]:
+    """What makes two header patterns the same command (for the command-table coverage)."""
+    nodes, query = _compile(pattern)
+    return (tuple((n.long, n.optional, n.suffix, n.fixed_suffix) for n in nodes), query)
+
+
+def short_form(pattern: str) -> str:
+    """``"FRONt"`` -> ``"FRON"``: the mnemonic an instrument replies with."""
+    return _compile(pattern)[0][0].short
 
 
 def _match_nodes(nodes: tuple[_Node, ...], tokens: list[str]) -> list[int | None] | None:
@@ -145,6 +190,8 @@ class Call:
     suffixes: list[int | None]
     query: bool
     device: ScpiDevice = field(repr=False)
+    #: The matched command's header pattern (a command-table row's, where there is a table).
+    pattern: str = field(default="", repr=False)
     #: How many leading parameters the handler read, and whether it checked the count.
     used: int = field(default=0, repr=False)
     counted: bool = field(default=False, repr=False)
@@ -337,7 +384,15 @@ class ScpiDevice:
     error_code_format = "{:d}"
     #: Header of the error query; the Yokogawa WT300E family uses ``:STATus:ERRor?``.
     error_query = "SYSTem:ERRor[:NEXT]?"
+    #: The model's command table (:mod:`rig.bench.manuals`). With one, the parser registers
+    #: exactly its rows: handlers for its ``model`` rows, generic ones for ``stored`` and
+    #: ``held`` rows; a handler of a subclass that is not in the table is a TypeError.
+    manual: ClassVar[Manual | None] = None
+    #: Set on a class whose handlers are a menu (IEEE 488.2 common commands, a status system):
+    #: a model with a table takes those of them its table lists and leaves the others out.
+    optional_handlers: ClassVar[bool] = False
     _class_commands: list[tuple[str, Handler]] = []
+    _optional_patterns: frozenset[str] = frozenset()
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -351,6 +406,11 @@ class ScpiDevice:
         ]
         cls._own_commands = own
         cls._class_commands = inherited + own
+        optional = set()
+        for base in cls.__mro__:
+            if base is ScpiDevice or base.__dict__.get("optional_handlers"):
+                optional.update(p for p, _ in base.__dict__.get("_own_commands", []))
+        cls._optional_patterns = frozenset(optional)
 
     @staticmethod
     def command(*patterns: str) -> Callable[[Handler], Handler]:
@@ -368,10 +428,107 @@ class ScpiDevice:
         self.ese = 0
         self.sre = 0
         self._commands: list[_Command] = []
+        self.opc_pending = False
+        #: Values of the table's ``stored`` rows (reply form), reset by ``*RST``.
+        self.stored: dict[str, str] = {}
+        if self.manual is not None:
+            self._register_table()
+            return
         for pattern, fn in self._class_commands:
             self.add(pattern, fn.__get__(self))
         self.add(self.error_query, self._error_q)
-        self.opc_pending = False
+
+    # -- the command table --
+    @classmethod
+    def table_coverage(cls) -> tuple[list[str], list[str]]:
+        """(handled but not in the table, ``model`` rows without a handler) of a model."""
+        assert cls.manual is not None
+        rows = {pattern_key(p): (p, row) for p, row in cls.manual.rows().items()}
+        handlers = [*cls._class_commands, (cls.error_query, ScpiDevice._error_q)]
+        extra, handled = [], set()
+        for pattern, _ in handlers:
+            key = pattern_key(pattern)
+            found = rows.get(key)
+            if found is None or found[1].mode != "model":
+                if pattern not in cls._optional_patterns and pattern != cls.error_query:
+                    extra.append(pattern)
+                continue
+            handled.add(key)
+        missing = [p for key, (p, row) in rows.items()
+                   if row.mode == "model" and key not in handled]
+        return extra, missing
+
+    def _register_table(self) -> None:
+        extra, missing = self.table_coverage()
+        if extra or missing:
+            raise TypeError(f"{type(self).__name__}: handlers not in its command table {extra}, "
+                            f"table rows without a handler {missing}")
+        handlers = {pattern_key(p): fn for p, fn in
+                    [*self._class_commands, (self.error_query, ScpiDevice._error_q)]}
+        assert self.manual is not None
+        for pattern, row in self.manual.rows().items():
+            query = pattern.endswith("?")
+            if row.mode == "model":
+                self.add(pattern, handlers[pattern_key(pattern)].__get__(self))
+            elif query:
+                self.add(pattern, self._generic_query(row))
+            else:
+                self.add(pattern, self._generic_set(row))
+        self.reset_stored()
+
+    def reset_stored(self) -> None:
+        """``*RST`` for the ``stored`` rows: back to the table's defaults."""
+        if self.manual is not None:
+            self.stored = {c.header: c.default or "" for c in self.manual.commands
+                           if c.mode == "stored"}
+
+    def format_number(self, value: float) -> str:
+        """How this model replies with a number (NR3 unless a model says otherwise)."""
+        return fmt_e(value, 6)
+
+    def parse_value(self, call: Call, row: Cmd) -> str:
+        """A ``stored``/``held`` row's parameter, validated, in the reply's form."""
+        call.count(1)
+        if row.value == "num":
+            default = float(row.default) if row.default not in (None, "") else None
+            return self.format_number(call.number(0, row.unit, row.low, row.high, default))
+        if row.value == "int":
+            return str(call.integer(0, None if row.low is None else int(row.low),
+                                    None if row.high is None else int(row.high)))
+        if row.value == "bool":
+            return str(int(call.boolean(0)))
+        if row.value == "char":
+            return call.choice(0, {c: short_form(c) for c in row.choices})
+        if row.value == "string":
+            return f'"{call.string(0)}"'
+        raise ScpiError(-108, call.header)
+
+    def _generic_query(self, row: Cmd) -> Handler:
+        def query(call: Call) -> str:
+            call.count(0)
+            if row.mode == "stored":
+                return self.stored[row.header]
+            return row.default or ""
+        return query
+
+    def _generic_set(self, row: Cmd) -> Handler:
+        def setter(call: Call) -> None:
+            if not row.takes_params:
+                call.count(0)
+                raise ScpiError(-221, f"{call.header}: not emulated on this bench")
+            value = self.parse_value(call, row)
+            if row.mode == "stored":
+                self.stored[row.header] = value
+            elif value != row.default:
+                raise ScpiError(-221, f"{call.header}: this bench holds {row.default} "
+                                      "(not emulated)")
+        return setter
+
+    def executing(self) -> AbstractContextManager[object]:
+        """Held while one command runs (parsing is outside it): an emulated instrument takes
+        the bench model's lock here, so a long or hostile message on one instrument's port
+        never stalls the others (override)."""
+        return contextlib.nullcontext()
 
     def add(self, pattern: str, handler: Handler) -> None:
         nodes, query = _compile(pattern)
@@ -383,7 +540,7 @@ class ScpiDevice:
             return
         text = STANDARD_ERRORS.get(code, "Device-specific error")
         if detail:
-            text = f"{text}; {detail}"
+            text = printable(f"{text}; {detail}")
         if len(self.errors) >= self.error_queue_size:
             # SCPI-99: the newest entry is replaced by -350 (a device-dependent error); the
             # event that did not fit still sets its bit in the event status register
@@ -423,7 +580,8 @@ class ScpiDevice:
         for text in commands:
             try:
                 header, params = self._split_header(text)
-                result, path = self._execute(header, params, path)
+                with self.executing():
+                    result, path = self._execute(header, params, path)
             except ScpiError as exc:
                 self.push_error(exc.code, exc.detail)
                 # IEEE 488.2: a failed query produces no response element
@@ -460,7 +618,7 @@ class ScpiDevice:
             found = self._find(attempt, query)
             if found is not None:
                 cmd, suffixes = found
-                call = Call(header.upper(), params, suffixes, query, self)
+                call = Call(header.upper(), params, suffixes, query, self, cmd.pattern)
                 result = cmd.handler(call)
                 call.check_unused()
                 if query and result is None:
@@ -481,7 +639,7 @@ class ScpiDevice:
         if found is None:
             raise ScpiError(-113, f"'{name}{'?' if query else ''}'")
         cmd, suffixes = found
-        call = Call(name + ("?" if query else ""), params, suffixes, query, self)
+        call = Call(name + ("?" if query else ""), params, suffixes, query, self, cmd.pattern)
         result = cmd.handler(call)
         call.check_unused()
         return result if query else None
@@ -495,6 +653,7 @@ class ScpiDevice:
     @command("*RST")
     def _rst(self, call: Call) -> None:
         call.count(0)
+        self.reset_stored()
         self.reset()
 
     @command("*CLS")

@@ -2,8 +2,17 @@
 
 One :class:`ScpiServer` per instrument, listening on 127.0.0.1 (port 0: the kernel picks a free
 port and :attr:`ScpiServer.port` reports it), speaking newline-terminated messages exactly like
-the ``::5025::SOCKET`` port of a real instrument. Every message is processed under the bench
-lock, so the instrument sees a consistent electrical model.
+the ``::5025::SOCKET`` port of a real instrument.
+
+Locks: each instrument has its own (:attr:`ScpiServer.lock`): one message of one client at a
+time, parsed and answered with that instrument's error queue. Only the execution of each command
+takes the bench model's lock (:meth:`ScpiDevice.executing`), so a slow or hostile client of one
+instrument never stalls another instrument (one lock for the whole bench did: a 1 MB line froze
+every instrument for seconds).
+
+Input buffer: like a real instrument's, it holds :data:`MAX_MESSAGE` bytes. A longer line is an
+input buffer overrun (-363): it is read to its end and thrown away unparsed, nothing of it is
+executed or kept, and the port answers the next message as usual.
 
 The :class:`LinkFault` hook is how the bench control port breaks an instrument on purpose
 (drop the link, answer late, answer garbage, reboot) for the framework's own fault tests.
@@ -12,6 +21,7 @@ The :class:`LinkFault` hook is how the bench control port breaks an instrument o
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import socketserver
 import threading
@@ -21,6 +31,13 @@ from dataclasses import dataclass
 
 from rig.bench.scpi import ScpiDevice
 
+log = logging.getLogger(__name__)
+
+#: Input buffer of an emulated instrument, bytes per message (terminator included). Real ones
+#: hold a few kB to 64 kB; the longest message a driver of this rig sends is well under 1 kB.
+MAX_MESSAGE = 16 * 1024
+#: How much of an overrunning line is read at a time while it is thrown away.
+_DISCARD_CHUNK = 64 * 1024
 
 @dataclass
 class LinkFault:
@@ -37,9 +54,14 @@ class _Handler(socketserver.StreamRequestHandler):
         owner = self.server.owner
         owner.connections.add(self.connection)
         try:
-            for raw in self.rfile:
-                if owner.fault.mode == "DROP":
+            while True:
+                raw = self.rfile.readline(MAX_MESSAGE + 1)
+                if not raw or owner.fault.mode == "DROP":
                     return
+                if len(raw) > MAX_MESSAGE and not raw.endswith(b"\n"):
+                    dropped = len(raw) + self._discard_line()
+                    owner.overrun(self.client_address, dropped)
+                    continue
                 line = raw.decode("latin-1").rstrip("\r\n")
                 if not line.strip():
                     continue
@@ -64,6 +86,15 @@ class _Handler(socketserver.StreamRequestHandler):
         finally:
             owner.connections.discard(self.connection)
 
+    def _discard_line(self) -> int:
+        """Read the rest of an overrunning line and drop it; how many bytes that was."""
+        dropped = 0
+        while True:
+            chunk = self.rfile.readline(_DISCARD_CHUNK)
+            dropped += len(chunk)
+            if not chunk or chunk.endswith(b"\n"):
+                return dropped
+
 
 class _TcpServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
@@ -75,12 +106,15 @@ class ScpiServer:
     """Serve one :class:`ScpiDevice` on a TCP port of 127.0.0.1."""
 
     def __init__(
-        self, name: str, device: ScpiDevice, lock: threading.RLock, host: str = "127.0.0.1",
-        port: int = 0,
+        self, name: str, device: ScpiDevice, lock: threading.RLock | None = None,
+        host: str = "127.0.0.1", port: int = 0,
     ):
         self.name = name
         self.device = device
-        self.lock = lock
+        #: This instrument's own lock (one message at a time), not the bench's.
+        self.lock = lock if lock is not None else threading.RLock()
+        #: Lines longer than :data:`MAX_MESSAGE` thrown away (-363 each).
+        self.overruns = 0
         self.fault = LinkFault()
         self.connections: set[socket.socket] = set()
         self.on_message: list[Callable[[str], None]] = []
@@ -106,6 +140,14 @@ class ScpiServer:
     def resource(self) -> str:
         """The VISA resource string a driver opens to reach this instrument."""
         return f"TCPIP0::{self.host}::{self.port}::SOCKET"
+
+    def overrun(self, peer: tuple[str, int], dropped: int) -> None:
+        """A line did not fit the input buffer: -363, nothing of it executed or kept."""
+        with self.lock:
+            self.overruns += 1
+            self.device.push_error(-363, f"{dropped} bytes, {MAX_MESSAGE} fit; line discarded")
+        log.warning("%s: input buffer overrun from %s:%s, %d bytes discarded",
+                    self.name, peer[0], peer[1], dropped)
 
     def start(self) -> ScpiServer:
         self._thread.start()

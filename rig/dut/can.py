@@ -19,6 +19,7 @@ from typing import Any
 
 import can
 
+from rig.dut.canlink import open_can
 from rig.errors import ChargerLinkError
 
 LED_COLOURS = ("off", "green", "blue", "yellow", "red", "purple")
@@ -183,6 +184,6 @@ class ChargerCan:
 def open_bus(interface: str, channel: str, **kwargs: Any) -> can.BusABC:
     """Open a python-can bus with a rig error (not a traceback) when it cannot be opened."""
     try:
-        return can.Bus(interface=interface, channel=channel, **kwargs)
+        return open_can(interface, channel, **kwargs)
     except Exception as exc:  # python-can raises many types per interface
         raise ChargerLinkError(f"cannot open CAN bus {interface}:{channel}: {exc}") from exc

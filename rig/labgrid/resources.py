@@ -156,17 +156,30 @@ class ScpiInstrument(Resource):
     serial = attr.ib(default=None, validator=_check_serial)
 
 
+def _check_channel(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
+    from rig.dut.canlink import split_channel
+
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ResourceError(inst, attribute.name, f"a channel name (can0, or a number), got "
+                                                  f"{value!r}")
+    try:
+        split_channel(str(getattr(inst, "interface", "")), value)
+    except ValueError as exc:
+        raise ResourceError(inst, attribute.name, str(exc)) from None
+
+
 @target_factory.reg_resource
 @attr.s(eq=False)
 class CanBus(Resource):
     """The charger's CAN interface, as python-can opens it.
 
     On hardware: ``interface: socketcan, channel: can0``. The emulated bench uses python-can's
-    ``virtual`` interface in-process, or ``udp_multicast`` across processes.
+    ``virtual`` interface in-process, or ``udp_multicast`` across processes on a private
+    ``<group>:<port>`` channel that no other bench hears (``rig.dut.canlink``).
     """
 
     interface = attr.ib(validator=_check_type(str, "a python-can interface name"))
-    channel = attr.ib(validator=_check_type((str, int), "a channel name (can0, or a number)"))
+    channel = attr.ib(validator=_check_channel)
     bitrate = attr.ib(default=500_000, validator=_check_range(
         1_000, 8_000_000, "bit/s, 1000 ... 8000000", integer=True))
     node_id = attr.ib(default=1, validator=_check_range(

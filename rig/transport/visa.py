@@ -9,6 +9,10 @@ plain pymeasure instruments) that adds what a certification rig needs on top:
 - VISA and socket failures turned into :class:`~rig.errors.InstrumentTimeout` /
   :class:`~rig.errors.InstrumentError` naming the instrument, its address and the command, so a
   step's ERROR says what to fix;
+- replies decoded as ASCII with replacement: bytes that are not printable ASCII (line noise, a
+  foreign client's garbage echoed in an error message) are an :class:`~rig.errors.InstrumentError`
+  naming the instrument and the command (a step ERROR), never an exception from a decoder and
+  never a lost link; the session stays open, since the reply was framed;
 - a connection check at open: pyvisa-py reports a refused TCP connection as opened (the
   non-blocking connect looks "ready" to ``select``) and only fails at the first write; we read
   the socket's pending error at once, so a wrong address fails in milliseconds, never hangs;
@@ -101,6 +105,17 @@ def scpi_float(text: str) -> float:
     if abs(value) in SCPI_NAN_VALUES:
         return math.nan
     return value
+
+
+#: A reply character no SCPI instrument sends: not ASCII (decoded as U+FFFD) or a control
+#: character other than tab and carriage return.
+_GARBAGE = re.compile(r"[\ufffd\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
+_SHOWN_MAX = 80
+
+
+def _shown(text: str) -> str:
+    """A reply as an error message shows it: escaped ASCII, cut to a readable length."""
+    return ascii(text) if len(text) <= _SHOWN_MAX else ascii(text[:_SHOWN_MAX]) + "..."
 
 
 #: What a failed reconnection raises (a subclass, e.g. lost settings, is the driver's verdict).
@@ -351,10 +366,10 @@ class VisaTransport(VISAAdapter):
             command = self.last_command
             self._ensure_open(command)
             try:
-                text = self.connection.read(**kwargs)
+                raw = bytes(self.connection.read_raw(**kwargs))
             except pyvisa.errors.VisaIOError as exc:
                 raise self._read_failed(command, exc) from exc
-            except (OSError, UnicodeDecodeError) as exc:
+            except OSError as exc:
                 self._drop()
                 raise InstrumentLinkError(
                     self.name, self.resource, command, f"connection lost: {exc}"
@@ -364,7 +379,14 @@ class VisaTransport(VISAAdapter):
                 # would answer the next query; start that one on a fresh session
                 self._drop()
                 raise
+            text = raw.decode("ascii", "replace").removesuffix("\n")
             self.transcript.append(self.name, RECEIVED, text)
+            if _GARBAGE.search(text):
+                raise InstrumentError(
+                    self.name, self.resource, command,
+                    f"garbled reply {_shown(text)}: bytes that are not printable ASCII "
+                    "(an instrument fault, or another client's garbage echoed back)",
+                )
             return text
 
     def _read_failed(self, command: str, exc: pyvisa.errors.VisaIOError) -> InstrumentError:

@@ -80,9 +80,9 @@ class StubFirmware:
             letter = "C" if hal.contactor else ("B" if pwm else "A")
             hal.can_tx(STUB_CAN_ID, bytes([ord(letter), int(hal.contactor)]))
 
-    def next_event_in(self) -> float | None:
+    def next_event_in(self) -> float:
         if not self.powered():
-            return None
+            return math.inf  # nothing pending until the supply returns (the HAL contract)
         return max(STUB_CAN_PERIOD_S - self.since_frame, 0.0)
 
     def console_input(self, text: str) -> None:

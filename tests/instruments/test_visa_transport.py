@@ -218,7 +218,7 @@ def test_an_interrupted_query_leaves_no_reply_behind(driver, transcript):
     def interrupted(**kwargs):
         raise KeyboardInterrupt  # Ctrl-C or a test timeout while waiting for the reply
 
-    ev.transport.connection.read = interrupted
+    ev.transport.connection.read_raw = interrupted
     with pytest.raises(KeyboardInterrupt):
         ev.query("MEAS:CP:STAT?")
     # the reply to MEAS:CP:STAT? arrives on the old session; *IDN? gets its own

@@ -7,11 +7,11 @@ import subprocess
 import time
 from pathlib import Path
 
-import can
 import pytest
 import pyvisa
 
 from rig.bench.process import start_bench_process
+from rig.dut.canlink import open_can
 from tests.plan.runner import ROOT, run_plan
 
 
@@ -50,8 +50,7 @@ def test_serve_prints_addresses_and_answers_scpi(served_bench):
 def test_can_frames_cross_processes(served_bench):
     """The charger's CAN status frames reach another process over udp_multicast."""
     env, _ = served_bench
-    bus = can.Bus(interface=env["LG_BENCH_CAN_INTERFACE"], channel=env["LG_BENCH_CAN_CHANNEL"],
-                  receive_own_messages=False)
+    bus = open_can(env["LG_BENCH_CAN_INTERFACE"], env["LG_BENCH_CAN_CHANNEL"])
     rm = pyvisa.ResourceManager("@py")
     ctrl = rm.open_resource(env["LG_BENCH_CTRL"], read_termination="\n",
                             write_termination="\n", timeout=5000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from rig.bench.scpi import ScpiDevice
@@ -21,6 +22,11 @@ class EmulatedInstrument(ScpiDevice):
         self.serial = serial
         super().__init__()
         self.reset()
+
+    def executing(self) -> AbstractContextManager[object]:
+        """Every command runs under the bench model's lock (the instruments share one physical
+        model); parsing a message does not, so it only holds this instrument's own lock."""
+        return self.bench.lock
 
     def changed(self) -> None:
         """Tell the model that an input changed now (the charger reacts at this instant)."""
