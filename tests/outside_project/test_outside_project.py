@@ -2,7 +2,7 @@
 
 ``examples/own-plans`` (a plan module, its own catalogue named by an ini key, its own
 ``rigs/emulator.yaml``) is copied to a temporary folder and run with the pytest of a fresh venv
-holding only the built wheels of evse-rig and zapcharger (``outside.py``): no ``conftest.py``,
+holding only the built wheels of evse-rig and zapcharger (``wheels.py``): no ``conftest.py``,
 no ``fixtures/`` of this checkout. The compliant charger passes, a defect override fails exactly
 its requirement, and verdicts, records and the report come out where the project is.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.packaging.outside import ROOT, Installed, build_and_install
+from tests.outside_project.wheels import ROOT, Installed, build_and_install
 
 EXAMPLE = ROOT / "examples" / "own-plans"
 DEFECT = "timing.open_after_b_s=0.15"  # opens after 150 ms: REL-02 (100 ms) must FAIL

@@ -33,6 +33,18 @@ requirements:
 OTHER_CATALOGUE = CATALOGUE.replace("REL-01", "REL-09")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _pint_loaded() -> None:
+    """pint's registry imports dask (when installed: qcodes brings it), which imports the
+    importlib_metadata backport, which appends its finder to sys.meta_path and strips the
+    stdlib's. Done inside a pytester run (or after pytester's snapshot), the snapshot drops the
+    new finder afterwards and no later run of this process finds an entry point (this plugin's
+    included). So it is done once here, before any pytester fixture."""
+    from rig.measure import units
+
+    units()
+
+
 @pytest.fixture
 def pytest_in(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     for name in ("LG_ENV", "RIG_RECORDS_URL"):
