@@ -152,6 +152,23 @@ def pattern_key(pattern: str) -> tuple[object, ...]:
     return (tuple((n.long, n.optional, n.suffix, n.fixed_suffix) for n in nodes), query)
 
 
+def response_header(pattern: str, suffixes: list[int | None], long: bool) -> str:
+    """The header an instrument puts before a reply (``:COMM:HEAD ON``): the command's whole
+    path, optional nodes inside it included, trailing ones not, in long or short form."""
+    nodes, _ = _compile(pattern)
+    last = max((i for i, n in enumerate(nodes) if not n.optional), default=len(nodes) - 1)
+    words = []
+    for i, node in enumerate(nodes):
+        if node.optional and i > last:
+            continue
+        word = node.long if long else node.short
+        if node.suffix and node.fixed_suffix is None:
+            suffix = suffixes[i] if i < len(suffixes) else None
+            word += str(suffix if suffix is not None else 1)
+        words.append(word)
+    return ":" + ":".join(words)
+
+
 def short_form(pattern: str) -> str:
     """``"FRONt"`` -> ``"FRON"``: the mnemonic an instrument replies with."""
     return _compile(pattern)[0][0].short
@@ -444,7 +461,7 @@ class ScpiDevice:
         """(handled but not in the table, ``model`` rows without a handler) of a model."""
         assert cls.manual is not None
         rows = {pattern_key(p): (p, row) for p, row in cls.manual.rows().items()}
-        handlers = [*cls._class_commands, (cls.error_query, ScpiDevice._error_q)]
+        handlers = [(cls.error_query, ScpiDevice._error_q), *cls._class_commands]
         extra, handled = [], set()
         for pattern, _ in handlers:
             key = pattern_key(pattern)
@@ -464,7 +481,7 @@ class ScpiDevice:
             raise TypeError(f"{type(self).__name__}: handlers not in its command table {extra}, "
                             f"table rows without a handler {missing}")
         handlers = {pattern_key(p): fn for p, fn in
-                    [*self._class_commands, (self.error_query, ScpiDevice._error_q)]}
+                    [(self.error_query, ScpiDevice._error_q), *self._class_commands]}
         assert self.manual is not None
         for pattern, row in self.manual.rows().items():
             query = pattern.endswith("?")
@@ -513,8 +530,7 @@ class ScpiDevice:
 
     def _generic_set(self, row: Cmd) -> Handler:
         def setter(call: Call) -> None:
-            if not row.takes_params:
-                call.count(0)
+            if not row.takes_params or (row.mode == "held" and row.default is None):
                 raise ScpiError(-221, f"{call.header}: not emulated on this bench")
             value = self.parse_value(call, row)
             if row.mode == "stored":
@@ -708,6 +724,14 @@ class ScpiDevice:
 
     def reset(self) -> None:
         """``*RST``: return the instrument's settings to their defaults (override)."""
+
+    def power_on(self) -> None:
+        """A power cycle (``BENCH:FAULT:REBOOT``): what ``*RST`` resets, the error queue and
+        the status registers, and what a model keeps across ``*RST`` (override for that)."""
+        self.errors.clear()
+        self.esr = self.ese = self.sre = 0
+        self.reset_stored()
+        self.reset()
 
 
 ScpiDevice._own_commands = [

@@ -165,7 +165,7 @@ class Link:
 
     def error(self, query: str = "SYST:ERR?") -> tuple[int, str]:
         code, _, text = self.query(query).partition(",")
-        return int(code), text.strip('"')
+        return int(code.split(" ")[-1]), text.strip('"')  # after a header, if there is one
 
     def errors(self, query: str = "SYST:ERR?") -> list[int]:
         """Drain the error queue; return the codes (empty when there was no error)."""
@@ -208,9 +208,7 @@ def reset_bench(host: BenchHost, overrides: dict) -> None:
         bench.listeners.clear()
         for server in host.servers.values():
             device = server.device
-            device.reset()
-            device.errors.clear()
-            device.esr = device.ese = device.sre = 0
+            device.power_on()
         bench.changed()
         bench.trace.clear()
 

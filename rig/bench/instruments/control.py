@@ -108,8 +108,7 @@ class BenchControl(EmulatedInstrument):
     @EmulatedInstrument.command("BENCH:FAULt:REBoot")
     def _reboot(self, call: Call) -> None:
         server = self._server(call)
-        server.device.errors.clear()
-        server.device.reset()
+        server.device.power_on()
         server.drop_connections()
 
     # ---- charger-link faults (the firmware is untouched; its links misbehave) ---------------

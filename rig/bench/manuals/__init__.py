@@ -23,6 +23,7 @@ REPLY_FORMATS: dict[str, str] = {
     "NR1": r"[+-]?\d+",  # integer
     "NR3": r"[+-]?\d\.\d+E[+-]\d{2,3}",  # 1.000000E-03
     "NR3|NAN": r"([+-]?\d\.\d+E[+-]\d{2,3}|NAN|INF|-INF)",  # the WT's "no data"/over range
+    "NR3|CHAR": r"([+-]?\d\.\d+E[+-]\d{2,3}|[A-Z][A-Z0-9_]*)",  # a number or INF, NONE
     "NR2": r"[+-]?\d+\.\d+",  # fixed point
     "BOOL": r"[01]",
     "CHAR": r"[A-Z][A-Z0-9_]*",  # character data, e.g. CURR, P3W4
@@ -65,6 +66,9 @@ class Cmd:
     choices: tuple[str, ...] = ()
     example: str = ""
     note: str = ""
+    #: A precondition the manual states, sent before the set form in the conformance run
+    #: (e.g. ``:SOUR:WAVE:ARM`` before ``:SOUR:WAVE:INIT``).
+    setup: str = ""
 
     @property
     def has_set(self) -> bool:
@@ -106,6 +110,23 @@ class Manual:
     def rows(self) -> dict[str, Cmd]:
         """Every pattern (set form and ``?`` form) -> its row."""
         return {p: c for c in self.commands for p in c.patterns()}
+
+
+def common_commands(*extra: Cmd) -> tuple[Cmd, ...]:
+    """The IEEE 488.2 common commands every table here lists (plus a model's ``extra``)."""
+    return (
+        Cmd("*CLS", forms="event"),
+        Cmd("*ESE", default="0", reply="NR1", example="0"),
+        Cmd("*ESR", forms="query", reply="NR1"),
+        Cmd("*IDN", forms="query", reply="IDN"),
+        Cmd("*OPC", forms="event+query", reply="NR1"),
+        Cmd("*RST", forms="event"),
+        Cmd("*SRE", default="0", reply="NR1", example="0"),
+        Cmd("*STB", forms="query", reply="NR1"),
+        Cmd("*TST", forms="query", reply="NR1"),
+        Cmd("*WAI", forms="event"),
+        *extra,
+    )
 
 
 def reply_matches(reply: str, fmt: str) -> bool:

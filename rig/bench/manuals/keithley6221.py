@@ -58,7 +58,7 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd(":SOURce:WAVE:PMARker:OLINe", mode="stored", value="int", low=1, high=6,
         default="3", reply="NR1", example="3"),
     Cmd(":SOURce:WAVE:ARM", forms="event+query", reply="BOOL"),
-    Cmd(":SOURce:WAVE:INITiate", forms="event"),
+    Cmd(":SOURce:WAVE:INITiate", forms="event", setup=":SOUR:WAVE:ARM"),
     Cmd(":SOURce:WAVE:ABORt", forms="event"),
     # ---- OUTPut ---------------------------------------------------------------------------
     Cmd(":OUTPut[:STATe]", default="0", reply="BOOL", example="0"),
