@@ -185,10 +185,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def commands() -> list[str]:
+    """Every sub-command (``bench serve``, ``lock list``, ...), for help and the door's tests."""
+    out: list[str] = []
+
+    def walk(parser: argparse.ArgumentParser, prefix: list[str]) -> None:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            out.append(" ".join(prefix))
+        for action in subs:
+            for name, child in action.choices.items():
+                walk(child, [*prefix, name])
+
+    walk(build_parser(), [])
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Bad input (argparse's own checks, then ``rig.door``) is exit 2 with one message naming
+    the option, file, key or variable; nothing is started before it is through."""
+    from rig.door import check_command
+    from rig.errors import ConfigError
+
     args = build_parser().parse_args(argv)
     func: Any = args.func
-    return int(func(args) or 0)
+    try:
+        check_command(args)
+        return int(func(args) or 0)
+    except ConfigError as exc:
+        name = " ".join(n for n in (args.command, getattr(args, "bench_command", None),
+                                    getattr(args, "lock_command", None),
+                                    getattr(args, "build_command", None)) if n)
+        print(f"rig {name}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

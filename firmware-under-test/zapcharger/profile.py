@@ -356,10 +356,12 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None
     node: Any = data
     for i, part in enumerate(parts[:-1]):
         if not isinstance(node, dict):
-            raise ProfileError(source, ".".join(parts[:i]), "a section, not a value")
+            raise ProfileError(source, key, f"a known key ({'.'.join(parts[:i])} is a value, "
+                                            "not a section)")
         node = node.setdefault(part, {})
     if not isinstance(node, dict):
-        raise ProfileError(source, ".".join(parts[:-1]), "a section, not a value")
+        raise ProfileError(source, key, f"a known key ({'.'.join(parts[:-1])} is a value, not "
+                                        "a section)")
     node[parts[-1]] = value
 
 
@@ -405,6 +407,10 @@ def load_profile(
             except ValidationError as exc:
                 err = exc.errors()[0]
                 loc = ".".join(str(p) for p in err["loc"])
+                if err.get("type") == "extra_forbidden" and key.startswith(f"{loc}."):
+                    # a section that does not exist (no.such.knob): name the key given
+                    err = {**err, "loc": tuple(key.split("."))}
+                    loc = key
                 raise ProfileError("--charger-set", loc or key, _expected(err)) from None
     return _validate(data, source, lines)
 

@@ -549,6 +549,7 @@ class ScpiDevice:
     def add(self, pattern: str, handler: Handler) -> None:
         nodes, query = _compile(pattern)
         self._commands.append(_Command(nodes, query, handler, pattern))
+        self.__dict__.pop("_found", None)
 
     # -- error queue --
     def push_error(self, code: int, detail: str = "") -> None:
@@ -643,12 +644,23 @@ class ScpiDevice:
         raise ScpiError(-113, f"'{header}'")
 
     def _find(self, tokens: list[str], query: bool) -> tuple[_Command, list[int | None]] | None:
+        # A plan sends the same few headers thousands of times: remember each header's match
+        # (a command table has up to ~200 patterns to try), bounded, forgotten on add().
+        key = (*tokens, query)
+        cache = self.__dict__.setdefault("_found", {})
+        if key in cache:
+            return cache[key]
+        found = None
         for cmd in self._commands:
             if cmd.query == query:
                 suffixes = _match_nodes(cmd.nodes, tokens)
                 if suffixes is not None:
-                    return cmd, suffixes
-        return None
+                    found = cmd, suffixes
+                    break
+        if len(cache) >= 4096:
+            cache.clear()
+        cache[key] = found
+        return found
 
     def _dispatch(self, name: str, tokens: list[str], params: list[str], query: bool) -> str | None:
         found = self._find(tokens, query)

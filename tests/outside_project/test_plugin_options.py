@@ -109,12 +109,11 @@ def test_the_plans_conftest_hook_beats_the_ini_key(project: Path, pytest_in) -> 
     assert code == 0, out
 
 
-def test_a_rig_file_that_is_not_there_is_an_error_of_the_run(project: Path, pytest_in) -> None:
+def test_a_rig_file_that_is_not_there_is_bad_input(project: Path, pytest_in) -> None:
     (project / "pytest.ini").write_text(
         "[pytest]\ntestpaths = plans\nrig_catalogue = cat/release.yaml\nrig_env = rigs/lab.yaml\n")
     code, out = pytest_in(project, "--no-records")
-    assert code == pytest.ExitCode.TESTS_FAILED, out
-    assert "1 error" in out and "failed" not in out, out  # ERROR, never a FAIL of the charger
+    assert code == pytest.ExitCode.USAGE_ERROR, out  # nothing started, never a FAIL
     assert f"{project / 'pytest.ini'}: rig_env: an existing rig file" in out, out
 
 
