@@ -15,8 +15,9 @@ thin alias for its own plans and tests (``fixtures/__init__.py``).
 
 The modules, registered in this order (pytest calls hooks of the same priority last-registered
 first): paths (where the catalogue, rig file and reports are; first, since the others import
-it), verdicts (requirement ids, ``record``), charger (trace, charger, charging), ocpp, plugin
-(options, rig session, instruments by role, safety), records (the record store), allure_rig.
+it; the plugin module settles them first thing at configure), verdicts (requirement ids,
+``record``), charger (trace, charger, charging), ocpp, plugin (options, rig session,
+instruments by role, safety), records (the record store), allure_rig.
 """
 
 pytest_plugins = [

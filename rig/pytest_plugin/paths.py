@@ -124,8 +124,8 @@ def reports_dir(config: pytest.Config) -> Path:
     return _ini_path(config, "rig_reports_dir") or project_root(config) / "reports" / "latest"
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_configure(config: pytest.Config) -> None:
-    """Everything that reads ``--reports-dir`` gets the project's folder (not the package's)."""
+def settle_reports_dir(config: pytest.Config) -> None:
+    """Called first thing at configure: everything that reads ``--reports-dir`` (the door, the
+    transcript, the verdict files) gets the project's folder, not the package's."""
     if getattr(config.option, "reports_dir", None) is None:
         config.option.reports_dir = str(reports_dir(config))
