@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 
 from rig.errors import RigError
+from rig.redact import redact
 
 BUSY_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_S = 5
@@ -48,9 +49,9 @@ def default_url(root: Path | None = None) -> str:
 def safe_url(url: str | URL) -> str:
     """The URL as it may be printed: any password hidden."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return str(url)
+        return redact(sa.make_url(url).render_as_string(hide_password=True))
+    except Exception:  # not a URL SQLAlchemy reads: still never as typed
+        return redact(str(url))
 
 
 def create(url: str, synchronous: str = "NORMAL") -> Engine:
