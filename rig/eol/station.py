@@ -115,9 +115,9 @@ class _UnitPlugin:
                        "state": state})
 
     def pytest_sessionfinish(self, session: Any, exitstatus: int) -> None:
-        from fixtures.plugin import RIG_KEY
-        from fixtures.records import recorder_of
-        from fixtures.verdicts import book_of
+        from rig.pytest_plugin.plugin import RIG_KEY
+        from rig.pytest_plugin.records import recorder_of
+        from rig.pytest_plugin.verdicts import book_of
 
         config = session.config
         self.book = book_of(config)
@@ -143,11 +143,11 @@ class Station:
 
     # ---- life cycle ----------------------------------------------------------------------------
     def open(self) -> Station:
-        # the plan and the pytest plugin (testplans/, fixtures/) live in the checkout, not in
-        # the installed package: the station runs them from there, as `make certify` does
+        # the plan (testplans/eol) lives in the checkout, not in the installed package: the
+        # station runs it from there, as `make certify` does
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
-        from fixtures.emulator import start_bench, wants_in_process_bench
+        from rig.pytest_plugin.emulator import start_bench, wants_in_process_bench
         from rig.records import RecordStore
 
         self.store = RecordStore(self.config.records_url)
@@ -160,7 +160,7 @@ class Station:
 
     def close(self) -> None:
         if self.host is not None:
-            from fixtures.emulator import stop_bench
+            from rig.pytest_plugin.emulator import stop_bench
 
             stop_bench(self.host)
             self.host = None
