@@ -135,8 +135,8 @@ class Catalogue(_Strict):
     plan: str
     standards: list[Standard] = Field(default_factory=list)
     inherit: Inherit | None = None
-    groups: dict[GroupId, Group] = Field(default_factory=dict)
-    requirements: dict[RequirementId, Requirement] = Field(default_factory=dict)
+    groups: dict[GroupId, Group]  # an inheriting plan may leave both empty: {}
+    requirements: dict[RequirementId, Requirement]
 
     @field_validator("requirements")
     @classmethod
