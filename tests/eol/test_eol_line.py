@@ -9,6 +9,7 @@ next), then 4 seeded random units; it exits 1 on any unit judged wrong.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,4 +47,5 @@ def test_every_defect_row_is_caught_by_its_requirement_and_good_units_pass(tmp_p
     text = proc.stdout
     assert "units/hour of wall time" in text and "bench time per unit: median" in text
     assert "confusion matrix" in text and "WRONG" not in text
-    assert "defective units caught by the right requirement: 18/18" in text
+    caught = re.search(r"defective units caught by the right requirement: (\d+)/(\d+)", text)
+    assert caught and caught.group(1) == caught.group(2) and int(caught.group(1)) >= 17, text
