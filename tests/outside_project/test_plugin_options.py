@@ -139,3 +139,16 @@ def test_without_the_emulated_firmware_the_bench_is_one_clear_error(
     assert code == pytest.ExitCode.TESTS_FAILED, out
     assert "1 error" in out and "failed" not in out, out
     assert "package 'zapcharger' (firmware-under-test/), and it is not installed" in out, out
+
+
+def test_the_rig_file_hook_beats_the_ini_key(project: Path, pytest_in) -> None:
+    (project / "pytest.ini").write_text(
+        "[pytest]\ntestpaths = plans\nrig_catalogue = cat/release.yaml\nrig_env = rigs/a.yaml\n")
+    (project / "conftest.py").write_text(
+        "from pathlib import Path\n\n"
+        "def pytest_rig_env(config):\n"
+        "    return Path(__file__).parent / 'rigs' / 'b.yaml'\n")
+    code, out = pytest_in(project, "--collect-only")
+    assert code == pytest.ExitCode.USAGE_ERROR, out
+    assert "pytest_rig_env (conftest.py): <return value>: an existing rig file" in out, out
+    assert str(project / "rigs" / "b.yaml") in out and "a.yaml" not in out, out
