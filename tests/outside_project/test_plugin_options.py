@@ -139,6 +139,10 @@ def test_without_the_emulated_firmware_the_bench_is_one_clear_error(
     assert code == pytest.ExitCode.TESTS_FAILED, out
     assert "1 error" in out and "failed" not in out, out
     assert "package 'zapcharger' (firmware-under-test/), and it is not installed" in out, out
+    code, out = pytest_in(project, "--no-records", "--catalogue", "cat/release.yaml",
+                          "--charger-set", "timing.open_after_b_s=0.15")
+    assert code == pytest.ExitCode.USAGE_ERROR, out  # a profile needs the firmware: refused
+    assert "--charger-set: zapcharger: the emulated charger's package installed" in out, out
 
 
 def test_the_rig_file_hook_beats_the_ini_key(project: Path, pytest_in) -> None:
