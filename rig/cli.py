@@ -4,8 +4,9 @@ Plans run with plain pytest (``pytest testplans/iec61851``). ``rig`` adds what i
 serving the emulated bench to other processes (``rig bench serve``), the record store's runs
 (``rig runs``), checking a rig before a run (``rig doctor``), the rig locks (``rig lock``), the
 compliance report of a run (``rig report``), a requirement across runs (``rig trend``), two
-runs compared for CI (``rig compare``) and the charger builds of the nightly matrix (``rig
-build``); later issues add ``rig eol``.
+runs compared for CI (``rig compare``), the charger builds of the nightly matrix (``rig
+build``) and a lab of labgrid places on this host (``rig lab serve``); later issues add
+``rig eol``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 def _bench_serve(args: argparse.Namespace) -> int:
     from zapcharger.profile import ProfileError, parse_override
 
+    from rig.bench.bench import BenchError
     from rig.bench.host import BenchHost
     from rig.bench.process import write_env_file
 
@@ -38,6 +40,9 @@ def _bench_serve(args: argparse.Namespace) -> int:
         ).start()
     except ProfileError as exc:
         print(f"rig bench serve: {exc}", file=sys.stderr)
+        return 2
+    except BenchError as exc:  # the firmware the profile names cannot be loaded or started
+        print(f"rig bench serve: cannot start the bench: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"rig bench serve: cannot start the bench: {exc}", file=sys.stderr)
@@ -166,8 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", help="check a rig before a run: instruments, identities, errors, calibration, "
         "the charger's console and CAN; prints what is wrong and how to fix it")
     doctor.add_argument("--lg-env", metavar="FILE", default=None,
-                        help="the rig file (default rigs/emulator.yaml; its in-process bench is "
-                        "started for the check)")
+                        help="the rig file (default ./rigs/emulator.yaml, else the built-in "
+                        "bench's; its in-process bench is started for the check)")
     doctor.add_argument("--power", action="store_true",
                         help="switch the charger on through the AC source to check its console "
                         "and CAN (watchdogs armed; the rig is made safe again after)")
@@ -182,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     from rig.builds import add_parser as add_build_parser
 
     add_build_parser(sub)  # rig build list|args|check
+    from rig.labgrid.lab import add_parser as add_lab_parser
+
+    add_lab_parser(sub)  # rig lab serve
     return parser
 
 
@@ -215,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         name = " ".join(n for n in (args.command, getattr(args, "bench_command", None),
                                     getattr(args, "lock_command", None),
-                                    getattr(args, "build_command", None)) if n)
+                                    getattr(args, "build_command", None),
+                                    getattr(args, "lab_command", None)) if n)
         print(f"rig {name}: {exc}", file=sys.stderr)
         return 2
 
