@@ -5,6 +5,7 @@ pytest_plugins = [
     "fixtures.charger",
     "fixtures.ocpp",
     "fixtures.plugin",
+    "fixtures.firmware",
     "fixtures.records",
     "fixtures.allure_rig",
 ]

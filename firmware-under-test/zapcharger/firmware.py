@@ -40,6 +40,37 @@ OFF, BOOT, UPDATE, READY = "OFF", "BOOT", "UPDATE", "READY"
 MAX_SETTLE = 12
 
 
+#: While a firmware image is still on the wire, look for it again after this long, s.
+DOWNLOAD_POLL_S = 0.1
+
+
+def image_profile(image: bytes, running: Profile) -> Profile:
+    """The profile of a firmware image for the emulated charger: a build file (``firmware:``
+    version and ``profile:`` dotted keys over the default profile, as in
+    ``firmware-under-test/builds/``). The hardware's identity (serial, model, vendor) stays.
+    ValueError naming what is wrong."""
+    import yaml
+
+    from zapcharger.profile import ProfileError, load_profile
+
+    try:
+        data = yaml.safe_load(image.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"not a firmware image (a build file): {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("firmware"), str | int | float):
+        raise ValueError("not a firmware image: a build file with 'firmware: <version>'")
+    overrides = data.get("profile") or {}
+    if not isinstance(overrides, dict):
+        raise ValueError("firmware image: 'profile' must be a mapping of profile keys")
+    ident = running.identity
+    try:
+        return load_profile(None, {**overrides, "identity.firmware": str(data["firmware"]),
+                                   "identity.serial": ident.serial, "identity.model": ident.model,
+                                   "identity.vendor": ident.vendor})
+    except ProfileError as exc:
+        raise ValueError(f"firmware image: {exc}") from None
+
+
 class Firmware:
     """The ZapCharger Pro application running behind a :class:`~zapcharger.hal.HalIo`."""
 
@@ -345,17 +376,37 @@ class Firmware:
         self._app.start(now)
 
     def _start_update(self, now: float) -> None:
+        location = self._app.update[1] if self._app.update else ""
         self._app.update = None
         self._mode = UPDATE
         self._update_phase = "download"
         self._update_end = now + self.profile.ocpp.firmware_download_s
         self._app.firmware_status("Downloading")
         self._console.event("update downloading")
+        hal = self.hal
+        hal.download_data, hal.download_error = None, ""
+        if hal.fetch is not None:
+            hal.fetch(location)  # the host's network stack: the answer comes in later
+
+    def _update_failed(self, status: str, why: str) -> None:
+        """A download or an install that failed: say so, and go on with the running image."""
+        self._app.firmware_status(status)
+        self._console.event(f"update failed: {why}")
+        self._mode = READY
+        self._update_phase = None
+        self._update_end = None
 
     def _update_step(self, now: float) -> None:
         if not due(self._update_end, now):
             return
+        hal = self.hal
         if self._update_phase == "download":
+            if hal.fetch is not None and hal.download_error:
+                self._update_failed("DownloadFailed", hal.download_error)
+                return
+            if hal.fetch is not None and hal.download_data is None:
+                self._update_end = now + DOWNLOAD_POLL_S  # still on the wire: look again
+                return
             self._app.firmware_status("Downloaded")
             self._app.firmware_status("Installing")
             self._console.event("update installing")
@@ -363,8 +414,18 @@ class Firmware:
             self._update_end = now + self.profile.ocpp.firmware_install_s
             return
         flash = self._flash
-        flash.updates_installed += 1
-        flash.firmware_version = f"{self.profile.identity.firmware}+u{flash.updates_installed}"
+        if hal.fetch is not None:
+            try:
+                profile = image_profile(hal.download_data or b"", self.profile)
+            except ValueError as exc:
+                self._update_failed("InstallationFailed", str(exc))
+                return
+            self.profile = self._app.profile = profile  # the new image runs from the reboot on
+            flash.firmware_version = profile.identity.firmware
+        else:
+            flash.updates_installed += 1
+            flash.firmware_version = (f"{self.profile.identity.firmware}"
+                                      f"+u{flash.updates_installed}")
         flash.firmware_status_pending = "Installed"
         self._reboot(now)
 

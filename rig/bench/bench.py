@@ -124,6 +124,8 @@ class Bench:
         self.console_sink: Callable[[str], None] = lambda text: None
         self.can_sink: Callable[[int, bytes, float], None] = lambda i, d, t: None
         self.ocpp_sink: Callable[[str], None] = lambda text: None
+        #: The charger's HTTP client (firmware images, OCPP UpdateFirmware): the host's.
+        self.fetch_sink: Callable[[str], None] | None = None
         self.load_profile(profile)
 
     # ---- firmware ----------------------------------------------------------------------
@@ -133,11 +135,20 @@ class Bench:
         hal.console_tx = lambda text: self.console_sink(text)
         hal.can_tx = lambda ident, data: self.can_sink(ident, data, self.now)
         hal.ocpp_tx = lambda text: self.ocpp_sink(text)
+        hal.fetch = self._fetch
         firmware = start_firmware(profile, hal)  # fails before anything changes
         with self.lock:
             self.profile, self.hal, self.firmware = profile, hal, firmware
             self._seen.clear()
             self.changed()
+
+    def _fetch(self, url: str) -> None:
+        """The firmware asks for a download: the host's network does it (wall time, like the
+        OCPP link) and writes the result into the HAL; a bench without one says so."""
+        if self.fetch_sink is None:
+            self.hal.download_error = "no network on this bench"
+        else:
+            self.fetch_sink(url)
 
     # ---- electrical solution -----------------------------------------------------------
     def supply_v(self) -> list[float]:
