@@ -81,6 +81,11 @@ class Firmware:
                 "(zapcharger/profile.py; firmware_options are for another firmware's settings)")
         self.hal = hal
         self.profile = profile
+        #: The host's network stack for firmware images (OCPP UpdateFirmware): an object with
+        #: ``start(url)``, then ``data`` (the image) or ``error`` (why not). ``None``: no network;
+        #: an update then only waits its download and install times (version suffix ``+uN``).
+        #: Not part of the HAL structs: a firmware behind the C ABI has no network.
+        self.network: Any = None
         self._now = 0.0
         self._flash = Flash(
             firmware_version=profile.identity.firmware,
@@ -383,10 +388,8 @@ class Firmware:
         self._update_end = now + self.profile.ocpp.firmware_download_s
         self._app.firmware_status("Downloading")
         self._console.event("update downloading")
-        hal = self.hal
-        hal.download_data, hal.download_error = None, ""
-        if hal.fetch is not None:
-            hal.fetch(location)  # the host's network stack: the answer comes in later
+        if self.network is not None:
+            self.network.start(location)  # the host's network stack: the answer comes later
 
     def _update_failed(self, status: str, why: str) -> None:
         """A download or an install that failed: say so, and go on with the running image."""
@@ -399,12 +402,12 @@ class Firmware:
     def _update_step(self, now: float) -> None:
         if not due(self._update_end, now):
             return
-        hal = self.hal
+        net = self.network
         if self._update_phase == "download":
-            if hal.fetch is not None and hal.download_error:
-                self._update_failed("DownloadFailed", hal.download_error)
+            if net is not None and net.error:
+                self._update_failed("DownloadFailed", net.error)
                 return
-            if hal.fetch is not None and hal.download_data is None:
+            if net is not None and net.data is None:
                 self._update_end = now + DOWNLOAD_POLL_S  # still on the wire: look again
                 return
             self._app.firmware_status("Downloaded")
@@ -414,9 +417,9 @@ class Firmware:
             self._update_end = now + self.profile.ocpp.firmware_install_s
             return
         flash = self._flash
-        if hal.fetch is not None:
+        if net is not None:
             try:
-                profile = image_profile(hal.download_data or b"", self.profile)
+                profile = image_profile(net.data or b"", self.profile)
             except ValueError as exc:
                 self._update_failed("InstallationFailed", str(exc))
                 return

@@ -109,14 +109,6 @@ class HalIo:
     can_tx: Callable[[int, bytes], None] = field(default=lambda i, d: None, repr=False)
     #: Called with one OCPP-J message (a JSON text frame) the firmware sends.
     ocpp_tx: Callable[[str], None] = field(default=lambda text: None, repr=False)
-    #: The network stack's HTTP client: called with the URL of a firmware image to download
-    #: (OCPP UpdateFirmware); the host answers later through :attr:`download_data` or
-    #: :attr:`download_error`. ``None``: the host has no network (the update then only waits
-    #: its download and install times, and the version gets a ``+uN`` suffix).
-    fetch: Callable[[str], None] | None = field(default=None, repr=False)
-    #: The downloaded image, or why the download failed (written by the host).
-    download_data: bytes | None = field(default=None, repr=False)
-    download_error: str = ""
 
 
 class Firmware(Protocol):

@@ -298,7 +298,7 @@ class BenchHost:
     def _fetch(self, url: str) -> None:
         """The charger's HTTP client: download a firmware image in a thread of its own (the
         network runs on the wall clock) and hand it to the firmware that asked for it."""
-        hal = self.bench.hal
+        downloads = self.bench.downloads
 
         def download() -> None:
             import urllib.error
@@ -315,7 +315,7 @@ class BenchHost:
             except (OSError, ValueError, urllib.error.URLError) as exc:
                 error = f"{url}: {getattr(exc, 'reason', exc)}"
             with self.bench.lock:
-                hal.download_data, hal.download_error = data, error
+                downloads.data, downloads.error = data, error
                 self.bench.changed()
 
         self._spawn("bench-fetch", download)
