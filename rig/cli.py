@@ -171,8 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", help="check a rig before a run: instruments, identities, errors, calibration, "
         "the charger's console and CAN; prints what is wrong and how to fix it")
     doctor.add_argument("--lg-env", metavar="FILE", default=None,
-                        help="the rig file (default rigs/emulator.yaml; its in-process bench is "
-                        "started for the check)")
+                        help="the rig file (default ./rigs/emulator.yaml, else the built-in "
+                        "bench's; its in-process bench is started for the check)")
     doctor.add_argument("--power", action="store_true",
                         help="switch the charger on through the AC source to check its console "
                         "and CAN (watchdogs armed; the rig is made safe again after)")
@@ -223,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         name = " ".join(n for n in (args.command, getattr(args, "bench_command", None),
                                     getattr(args, "lock_command", None),
-                                    getattr(args, "build_command", None)) if n)
+                                    getattr(args, "build_command", None),
+                                    getattr(args, "lab_command", None)) if n)
         print(f"rig {name}: {exc}", file=sys.stderr)
         return 2
 

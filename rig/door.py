@@ -111,11 +111,18 @@ def _template_variables(data: Any, key: str = "") -> Iterable[tuple[str, str]]:
 def check_profile(profile: str | Path | None, overrides: Iterable[str]) -> dict[str, Any]:
     """The profile file (bounded YAML, every key known and typed) and the dotted ``KEY=VALUE``
     overrides; returns the overrides as a dict."""
-    from zapcharger.profile import ProfileError, load_profile, parse_override
+    items = list(overrides)
+    if profile is None and not items:
+        return {}  # a real charger has no profile: the emulated firmware need not be installed
+    try:
+        from zapcharger.profile import ProfileError, load_profile, parse_override
+    except ImportError:
+        raise ConfigError("--charger-set" if items else "--charger-profile", "zapcharger",
+                          "the emulated charger's package installed (firmware-under-test/; "
+                          "docs/own-plans.md)") from None
 
     from rig.yamlio import read_bounded
 
-    items = list(overrides)
     try:
         parsed = dict(parse_override(item) for item in items)
         if profile is not None:
@@ -237,10 +244,16 @@ def check_command(args: Any) -> None:
                 check_output_file(getattr(args, option), f"--{option.replace('_', '-')}")
         if args.ocpp_url:
             _check_ws_url(args.ocpp_url)
+    elif command == "lab":
+        if args.dir:
+            check_output_dir(args.dir, "--dir")
+        for name in args.places:
+            if not name or not all(c.isalnum() or c in "-_." for c in name):
+                raise ConfigError("--places", name, "a place name of letters, digits, - _ .")
     elif command == "doctor":
-        from rig.doctor import DEFAULT_ENV
+        from rig.labgrid.builtin import default_rig_file
 
-        check_rig_file(args.lg_env or os.environ.get("LG_ENV") or DEFAULT_ENV)
+        check_rig_file(args.lg_env or os.environ.get("LG_ENV") or default_rig_file(Path.cwd()))
     elif command == "lab":
         if args.dir:
             check_output_dir(args.dir, "--dir")

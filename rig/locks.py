@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.errors import RigError
+from rig.redact import redact
 
 ENV_DIR = "RIG_LOCK_DIR"
 SUFFIX = ".lock"
@@ -101,7 +102,7 @@ def _command() -> str:
     argv = list(getattr(sys, "orig_argv", None) or sys.argv)
     if argv:
         argv[0] = os.path.basename(argv[0])
-    return shlex.join(argv) or "?"
+    return redact(shlex.join(argv)) or "?"  # a password in --records never lands in a lock
 
 
 def _holder(role: str, key: str) -> dict[str, Any]:
