@@ -5,6 +5,7 @@ the bench) in a temporary project, the plugin loaded from its entry point."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -47,8 +48,9 @@ def _pint_loaded() -> None:
 
 @pytest.fixture
 def pytest_in(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    for name in ("LG_ENV", "RIG_RECORDS_URL"):
-        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):  # a bench another test left running is not this project's
+        if name.startswith("LG_") or name == "RIG_RECORDS_URL":
+            monkeypatch.delenv(name)
 
     def run(folder: Path, *args: str) -> tuple[int, str]:
         monkeypatch.chdir(folder)
@@ -137,3 +139,20 @@ def test_without_the_emulated_firmware_the_bench_is_one_clear_error(
     assert code == pytest.ExitCode.TESTS_FAILED, out
     assert "1 error" in out and "failed" not in out, out
     assert "package 'zapcharger' (firmware-under-test/), and it is not installed" in out, out
+    code, out = pytest_in(project, "--no-records", "--catalogue", "cat/release.yaml",
+                          "--charger-set", "timing.open_after_b_s=0.15")
+    assert code == pytest.ExitCode.USAGE_ERROR, out  # a profile needs the firmware: refused
+    assert "--charger-set: zapcharger: the emulated charger's package installed" in out, out
+
+
+def test_the_rig_file_hook_beats_the_ini_key(project: Path, pytest_in) -> None:
+    (project / "pytest.ini").write_text(
+        "[pytest]\ntestpaths = plans\nrig_catalogue = cat/release.yaml\nrig_env = rigs/a.yaml\n")
+    (project / "conftest.py").write_text(
+        "from pathlib import Path\n\n"
+        "def pytest_rig_env(config):\n"
+        "    return Path(__file__).parent / 'rigs' / 'b.yaml'\n")
+    code, out = pytest_in(project, "--collect-only")
+    assert code == pytest.ExitCode.USAGE_ERROR, out
+    assert "pytest_rig_env (conftest.py): <return value>: an existing rig file" in out, out
+    assert str(project / "rigs" / "b.yaml") in out and "a.yaml" not in out, out
