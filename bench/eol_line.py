@@ -50,13 +50,33 @@ def parse_set(items: list[str]) -> dict[str, Any]:
     return dict(item.split("=", 1) for item in items)
 
 
-def units_random(n: int, seed: int, rate: float, rows: list[dict[str, Any]]
+#: The spread of good units (``--spread``): profile key -> (mean, standard deviation). A real
+#: line's units differ a little; emulated ones are identical unless told, and then a Cpk has
+#: nothing to measure. Every value stays far inside its limit.
+SPREAD = {
+    "safety.pe_resistance_ohm": (0.03, 0.005), "safety.hipot_leakage_ma": (0.8, 0.1),
+    "meter.current_gain_pct": (0.0, 0.08), "meter.voltage_gain_pct": (0.0, 0.05),
+    "timing.close_after_c_s": (0.5, 0.05), "timing.open_after_b_s": (0.05, 0.004),
+    "pilot.high_v": (12.0, 0.08),
+}
+
+
+def units_random(n: int, seed: int, rate: float, rows: list[dict[str, Any]],
+                 spread: bool = False, base: int = 300000
                  ) -> list[tuple[str, dict[str, Any] | None]]:
+    """``n`` units; a share ``rate`` carries one defect row (its name, set and fail), drawn
+    with ``seed``; with ``spread`` every unit also gets its own values of SPREAD's keys."""
     rng = random.Random(seed)
-    out = []
+    out: list[tuple[str, dict[str, Any] | None]] = []
     for i in range(n):
         case = rng.choice(rows) if rng.random() < rate else None
-        out.append((f"ZCS{300000 + i:06d}", case))
+        if spread:
+            own = [f"{k}={max(rng.gauss(m, sd), m / 10):.5g}" for k, (m, sd) in SPREAD.items()]
+            defect = case["set"] if case else []
+            keys = {item.split("=", 1)[0] for item in defect}
+            own = [item for item in own if item.split("=", 1)[0] not in keys]
+            case = {**(case or {"name": None, "fail": []}), "set": own + defect}
+        out.append((f"ZCS{base + i:06d}", case))
     return out
 
 
@@ -80,6 +100,8 @@ def run(units: list[tuple[str, dict[str, Any] | None]], records: str, reports: P
             defects = parse_set(case["set"]) if case else None
             result = st.test_unit(serial, defects=defects)
             expected = sorted(case.get("fail", [])) if case else []
+            if case and case.get("name") is None:  # a good unit with its own spread
+                case = None
             want = str(case.get("station", "FAIL" if expected else "PASS")).upper() if case \
                 else "PASS"
             got_ids = sorted(result.failing) if want == "FAIL" else []
@@ -150,13 +172,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--records", default=None, help="record store URL (default: a temporary "
                     "SQLite file)")
     ap.add_argument("--station", default="line-bench")
+    ap.add_argument("--serial-base", type=int, default=300000,
+                    help="first serial number of the random units (two stations: two ranges)")
+    ap.add_argument("--spread", action="store_true",
+                    help="good units differ a little (for line statistics: rig line cpk)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="eol-line-") as tmp:
         records = args.records or f"sqlite:///{tmp}/records.sqlite"
         units = units_cases(args.cases) if args.cases else []
         if args.units and (not args.cases or args.units != 200):
-            units += units_random(args.units, args.seed, args.defect_rate, defect_rows(ROWS))
+            units += units_random(args.units, args.seed, args.defect_rate, defect_rows(ROWS),
+                                  args.spread, args.serial_base)
         out = run(units, records, Path(tmp) / "reports", args.station)
         ok = report(out)
     if args.json:

@@ -126,3 +126,75 @@ def run(args: argparse.Namespace, listeners: list[Any] | None = None) -> int:
     finally:
         scanner.close()
     return 0
+
+
+# ---- rig line yield | cpk -------------------------------------------------------------------
+def add_line_parser(sub: Any) -> None:
+    p = sub.add_parser("line", help="production line statistics from the record store: "
+                       "yield, failures by requirement and hour, Cp/Cpk")
+    line_sub = p.add_subparsers(dest="line_command", required=True)
+    for name, help_text in (("yield", "first-pass and final yield, failures by requirement "
+                             "and by hour"),
+                            ("cpk", "Cp and Cpk of the key measurements, with histograms")):
+        q = line_sub.add_parser(name, help=help_text)
+        q.add_argument("--records", default=None, help="record store URL")
+        q.add_argument("--station", default=None, help="one station only")
+        q.add_argument("--hours", type=float, default=None, help="the last N hours only")
+        if name == "cpk":
+            q.add_argument("--plots", type=Path, default=None,
+                           help="write a histogram against the limits per measurement here")
+        q.set_defaults(func=run_line)
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f} %"
+
+
+def run_line(args: argparse.Namespace) -> int:
+    import time
+
+    from rig.eol import stats
+    from rig.records import RecordStore
+
+    since = time.time() - args.hours * 3600 if args.hours else None
+    try:
+        store = RecordStore(args.records)
+    except RigError as exc:
+        print(f"rig line: {exc}", file=sys.stderr)
+        return 2
+    with store:
+        if args.line_command == "yield":
+            y = stats.yields(store, since, args.station)
+            print(f"records: {store.display_url}")
+            print(f"units judged: {y['units']} ({y['judged']} judged attempts, {y['refused']} "
+                  f"refused, {y['rig_errors']} rig errors)")
+            print(f"first-pass yield: {_pct(y['first_pass_yield'])} ({y['first_pass']}/"
+                  f"{y['units']})   final yield: {_pct(y['final_yield'])} ({y['final_pass']}/"
+                  f"{y['units']})")
+            print("failures by requirement:")
+            for rid, n in y["failures_by_requirement"].items():
+                print(f"  {rid:7s} {n}")
+            print("failures by hour:")
+            for hour, n in y["failures_by_hour"].items():
+                print(f"  {hour}  {n}")
+            return 0
+        print(f"records: {store.display_url}; Cpk shown from n >= {stats.MIN_SAMPLES} "
+              "(Cp = (USL - LSL) / 6s, Cpk = min(USL - mean, mean - LSL) / 3s)")
+        print(f"{'measurement':24s} {'n':>5s} {'mean':>12s} {'s':>10s} {'LSL':>8s} "
+              f"{'USL':>8s} {'Cp':>6s} {'Cpk':>6s}  unit")
+        for rid, name in stats.KEY_MEASUREMENTS:
+            values, limits = stats.samples(store, rid, name, since, args.station)
+            cap = stats.capability(values, limits["low"], limits["high"])
+
+            def f(x: float | None, spec: str = ".4g") -> str:
+                return "-" if x is None else format(x, spec)
+
+            print(f"{rid + ' ' + name:24s} {cap['n']:5d} {f(cap['mean']):>12s} "
+                  f"{f(cap['s']):>10s} {f(limits['low']):>8s} {f(limits['high']):>8s} "
+                  f"{f(cap['cp'], '.2f'):>6s} {f(cap['cpk'], '.2f'):>6s}  "
+                  f"{limits['unit'] or ''} {cap['why']}")
+            if args.plots and values:
+                args.plots.mkdir(parents=True, exist_ok=True)
+                (args.plots / f"{rid}-{name}.png").write_bytes(
+                    stats.histogram(values, limits, f"{rid} {name} (n = {len(values)})"))
+    return 0

@@ -83,3 +83,7 @@ def scanner() -> Iterator[PtyScanner]:
     s = PtyScanner()
     yield s
     s.close()
+
+
+# the record store on both databases (PostgreSQL: the CI's server, else skipped)
+from tests.records.conftest import postgres_url, sqlite_url, store_url  # noqa: E402, F401
