@@ -250,6 +250,13 @@ def check_command(args: Any) -> None:
         for name in args.places:
             if not name or not all(c.isalnum() or c in "-_." for c in name):
                 raise ConfigError("--places", name, "a place name of letters, digits, - _ .")
+    elif command == "eol":
+        check_rig_file(args.lg_env)
+        check_records_url(records, source)
+        if args.reports_dir is not None:
+            check_output_dir(args.reports_dir, "--reports-dir")
+        _at_least(args.retests, 0, "--retests")
+        _at_least(args.max_units, 0, "--max-units")
     elif command == "doctor":
         from rig.labgrid.builtin import default_rig_file
 
@@ -261,6 +268,12 @@ def check_command(args: Any) -> None:
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
                 raise ConfigError("--places", name, "a place name: letters, digits, '_', '.' "
                                   "or '-', at most 64")
+    elif command == "line":
+        check_records_url(records, source, write=False)
+        if args.hours is not None and not args.hours > 0:
+            raise ConfigError("--hours", str(args.hours), "a number of hours > 0")
+        if getattr(args, "plots", None) is not None:
+            check_output_dir(args.plots, "--plots")
     elif command in ("runs", "report", "trend", "compare"):
         check_records_url(records, source, write=False)
         _at_least(getattr(args, "limit", None), 1, "--limit")
