@@ -5,8 +5,8 @@ serving the emulated bench to other processes (``rig bench serve``), the record 
 (``rig runs``), checking a rig before a run (``rig doctor``), the rig locks (``rig lock``), the
 compliance report of a run (``rig report``), a requirement across runs (``rig trend``), two
 runs compared for CI (``rig compare``), the charger builds of the nightly matrix (``rig
-build``) and a lab of labgrid places on this host (``rig lab serve``); later issues add
-``rig eol``.
+build``), a lab of labgrid places on this host (``rig lab serve``) and the production
+end-of-line station (``rig eol``, ``rig.eol``) with its line statistics (``rig line``).
 """
 
 from __future__ import annotations
@@ -171,8 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", help="check a rig before a run: instruments, identities, errors, calibration, "
         "the charger's console and CAN; prints what is wrong and how to fix it")
     doctor.add_argument("--lg-env", metavar="FILE", default=None,
-                        help="the rig file (default rigs/emulator.yaml; its in-process bench is "
-                        "started for the check)")
+                        help="the rig file (default ./rigs/emulator.yaml, else the built-in "
+                        "bench's; its in-process bench is started for the check)")
     doctor.add_argument("--power", action="store_true",
                         help="switch the charger on through the AC source to check its console "
                         "and CAN (watchdogs armed; the rig is made safe again after)")
@@ -190,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     from rig.labgrid.lab import add_parser as add_lab_parser
 
     add_lab_parser(sub)  # rig lab serve
+    from rig.eol.cli import add_line_parser
+    from rig.eol.cli import add_parser as add_eol_parser
+
+    add_eol_parser(sub)  # rig eol
+    add_line_parser(sub)  # rig line yield|cpk
     return parser
 
 
@@ -224,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         name = " ".join(n for n in (args.command, getattr(args, "bench_command", None),
                                     getattr(args, "lock_command", None),
                                     getattr(args, "build_command", None),
-                                    getattr(args, "lab_command", None)) if n)
+                                    getattr(args, "lab_command", None),
+                                    getattr(args, "line_command", None)) if n)
         print(f"rig {name}: {exc}", file=sys.stderr)
         return 2
 

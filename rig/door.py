@@ -112,11 +112,18 @@ def _template_variables(data: Any, key: str = "") -> Iterable[tuple[str, str]]:
 def check_profile(profile: str | Path | None, overrides: Iterable[str]) -> dict[str, Any]:
     """The profile file (bounded YAML, every key known and typed) and the dotted ``KEY=VALUE``
     overrides; returns the overrides as a dict."""
-    from zapcharger.profile import ProfileError, load_profile, parse_override
+    items = list(overrides)
+    if profile is None and not items:
+        return {}  # a real charger has no profile: the emulated firmware need not be installed
+    try:
+        from zapcharger.profile import ProfileError, load_profile, parse_override
+    except ImportError:
+        raise ConfigError("--charger-set" if items else "--charger-profile", "zapcharger",
+                          "the emulated charger's package installed (firmware-under-test/; "
+                          "docs/own-plans.md)") from None
 
     from rig.yamlio import read_bounded
 
-    items = list(overrides)
     try:
         parsed = dict(parse_override(item) for item in items)
         if profile is not None:
@@ -257,10 +264,17 @@ def check_command(args: Any) -> None:
         for name in args.places:
             if not name or not all(c.isalnum() or c in "-_." for c in name):
                 raise ConfigError("--places", name, "a place name of letters, digits, - _ .")
+    elif command == "eol":
+        check_rig_file(args.lg_env)
+        check_records_url(records, source)
+        if args.reports_dir is not None:
+            check_output_dir(args.reports_dir, "--reports-dir")
+        _at_least(args.retests, 0, "--retests")
+        _at_least(args.max_units, 0, "--max-units")
     elif command == "doctor":
-        from rig.doctor import DEFAULT_ENV
+        from rig.labgrid.builtin import default_rig_file
 
-        check_rig_file(args.lg_env or os.environ.get("LG_ENV") or DEFAULT_ENV)
+        check_rig_file(args.lg_env or os.environ.get("LG_ENV") or default_rig_file(Path.cwd()))
     elif command == "lab":
         if args.dir:
             check_output_dir(args.dir, "--dir")
@@ -268,6 +282,12 @@ def check_command(args: Any) -> None:
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
                 raise ConfigError("--places", name, "a place name: letters, digits, '_', '.' "
                                   "or '-', at most 64")
+    elif command == "line":
+        check_records_url(records, source, write=False)
+        if args.hours is not None and not args.hours > 0:
+            raise ConfigError("--hours", str(args.hours), "a number of hours > 0")
+        if getattr(args, "plots", None) is not None:
+            check_output_dir(args.plots, "--plots")
     elif command in ("runs", "report", "trend", "compare"):
         check_records_url(records, source, write=False)
         _at_least(getattr(args, "limit", None), 1, "--limit")

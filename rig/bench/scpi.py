@@ -408,6 +408,9 @@ class ScpiDevice:
     #: Set on a class whose handlers are a menu (IEEE 488.2 common commands, a status system):
     #: a model with a table takes those of them its table lists and leaves the others out.
     optional_handlers: ClassVar[bool] = False
+    #: Table patterns a model serves with handlers it builds per instance (generated from a
+    #: parameter table of its own): :meth:`instance_handlers` returns them.
+    instance_patterns: ClassVar[tuple[str, ...]] = ()
     _class_commands: list[tuple[str, Handler]] = []
     _optional_patterns: frozenset[str] = frozenset()
 
@@ -461,7 +464,8 @@ class ScpiDevice:
         """(handled but not in the table, ``model`` rows without a handler) of a model."""
         assert cls.manual is not None
         rows = {pattern_key(p): (p, row) for p, row in cls.manual.rows().items()}
-        handlers = [(cls.error_query, ScpiDevice._error_q), *cls._class_commands]
+        handlers = [(cls.error_query, ScpiDevice._error_q), *cls._class_commands,
+                    *((p, None) for p in cls.instance_patterns)]
         extra, handled = [], set()
         for pattern, _ in handlers:
             key = pattern_key(pattern)
@@ -480,18 +484,23 @@ class ScpiDevice:
         if extra or missing:
             raise TypeError(f"{type(self).__name__}: handlers not in its command table {extra}, "
                             f"table rows without a handler {missing}")
-        handlers = {pattern_key(p): fn for p, fn in
+        handlers = {pattern_key(p): fn.__get__(self) for p, fn in
                     [(self.error_query, ScpiDevice._error_q), *self._class_commands]}
+        handlers.update((pattern_key(p), fn) for p, fn in self.instance_handlers())
         assert self.manual is not None
         for pattern, row in self.manual.rows().items():
             query = pattern.endswith("?")
             if row.mode == "model":
-                self.add(pattern, handlers[pattern_key(pattern)].__get__(self))
+                self.add(pattern, handlers[pattern_key(pattern)])
             elif query:
                 self.add(pattern, self._generic_query(row))
             else:
                 self.add(pattern, self._generic_set(row))
         self.reset_stored()
+
+    def instance_handlers(self) -> list[tuple[str, Handler]]:
+        """(pattern, handler) of :attr:`instance_patterns` (override with them)."""
+        return []
 
     def reset_stored(self) -> None:
         """``*RST`` for the ``stored`` rows: back to the table's defaults."""

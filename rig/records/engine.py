@@ -40,9 +40,10 @@ def repo_root() -> Path:
     return root if (root / "pyproject.toml").exists() else Path.cwd()
 
 
-def default_url() -> str:
-    """``sqlite:///<repo>/reports/records.sqlite``."""
-    return f"sqlite:///{repo_root() / 'reports' / 'records.sqlite'}"
+def default_url(root: Path | None = None) -> str:
+    """``sqlite:///<root>/reports/records.sqlite``; ``root`` is the project a pytest run is in
+    (the plugin passes its rootdir), else :func:`repo_root`."""
+    return f"sqlite:///{(root or repo_root()) / 'reports' / 'records.sqlite'}"
 
 
 def safe_url(url: str | URL) -> str:

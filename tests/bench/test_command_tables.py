@@ -14,6 +14,7 @@ import re
 import pytest
 
 from rig.bench.instruments.ac_source import AC6801B, Asterion
+from rig.bench.instruments.chroma import Chroma19032
 from rig.bench.instruments.ev_emulator import EvEmulator
 from rig.bench.instruments.keithley import Keithley2450, Keithley6221
 from rig.bench.instruments.wt333e import WT333E
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.stub_firmware
 
 #: bench key -> emulated instrument class, for every model that has a command table.
 MODELS = {"smu": Keithley2450, "cs": Keithley6221, "pa": WT333E, "ac1": AC6801B,
-          "ac3": Asterion, "ev": EvEmulator}
+          "ac3": Asterion, "ev": EvEmulator, "est": Chroma19032}
 #: What a model needs before its conformance run (e.g. the WT333E's replies without headers).
 PREAMBLE: dict[str, tuple[str, ...]] = {"pa": (":COMM:HEAD OFF",)}
 
@@ -117,9 +118,9 @@ def conformance(link, device: ScpiDevice, preamble: tuple[str, ...] = ()) -> lis
         if row.header in ("*RST",):
             continue
         header = concrete(row.header, i % 2 == 1)
+        if row.setup:
+            link.write(row.setup)
         if row.has_set:
-            if row.setup:
-                link.write(row.setup)
             param = "" if not row.takes_params else f" {row.example or row.default}"
             link.write(f"{header}{param}")
             expected = [-221] if row.mode == "held" and (
