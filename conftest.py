@@ -5,6 +5,7 @@ pytest_plugins = [
     "fixtures.charger",
     "fixtures.ocpp",
     "fixtures.plugin",
+    "fixtures.provenance",
     "fixtures.records",
     "fixtures.allure_rig",
 ]

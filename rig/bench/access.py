@@ -1,0 +1,165 @@
+"""Exclusive access to an emulated instrument: a session lock, as real LAN instruments have.
+
+On hardware, exclusive access is the transport's: a VXI-11 ``device_lock`` or a HiSLIP lock,
+taken through pyvisa (``resource.lock_excl()``). A raw ``::5025::SOCKET`` port has no such lock;
+Keysight instruments put one into SCPI instead (``SYSTem:LOCK:REQuest?`` / ``:RELease`` /
+``:OWNer?``, e.g. the 33500B, 34460A and N6700 programming guides), and that is what every
+emulated instrument implements on its socket port, so the rig can hold each one for a run:
+
+==================================  ==============================================================
+``SYSTem:LOCK:REQuest?``            ``1``: this connection holds the lock (granted, or already
+                                    its own); ``0``: another connection holds it
+``SYSTem:LOCK:RELease``             the holder gives it up (it also ends with the connection)
+``SYSTem:LOCK:OWNer?``              ``"NONE"`` or the holder's address ``"127.0.0.1:40312"``
+``SYSTem:LOCK:VIOLation?``          our extension: ``<n>,"<address>","<message>"``, how many
+                                    foreign writes were refused since the instrument started,
+                                    the last one's sender and message (``0,"",""`` for none)
+==================================  ==============================================================
+
+While a connection holds the lock, any other connection may still ask (every part of its
+message a ``...?`` query: a colleague may read a meter), but a message that would change
+anything is refused as a whole with -203 "Command protected", counted, logged, and never
+executed. The refused client's errors (and its ``SYST:ERR?``) go to an error queue of its own,
+so it can neither read nor clear the rig's. The holder's own queue is the instrument's.
+
+Every message, foreign ones included, still feeds the output watchdogs (as on a real instrument,
+where any I/O counts as host activity): the rig's watchdog keep-alive asks on a second
+connection of its own, which is foreign to the lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from rig.bench.scpi import Call, ScpiDevice, ScpiError, printable, split_commands
+
+log = logging.getLogger(__name__)
+
+#: How many refused messages an instrument remembers (the count goes on).
+VIOLATIONS_KEPT = 100
+
+
+@dataclass(eq=False)
+class Session:
+    """One client connection to an instrument's port."""
+
+    peer: str  #: ``host:port`` of the client
+    errors: deque[tuple[int, str]] = field(default_factory=deque)  #: while it is foreign
+    esr: int = 0
+
+
+@dataclass(frozen=True)
+class Violation:
+    peer: str
+    message: str
+
+
+def only_asks(message: str) -> bool:
+    """Is every part of ``message`` a query (its header ends with ``?``)?"""
+    try:
+        parts = split_commands(message)
+    except ScpiError:
+        return False
+    return bool(parts) and all(part.split(None, 1)[0].endswith("?") for part in parts)
+
+
+class SessionLock:
+    """The lock of one instrument's port, and the record of what it refused."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.owner: Session | None = None
+        self.refused = 0
+        self.violations: deque[Violation] = deque(maxlen=VIOLATIONS_KEPT)
+        #: The session whose message is being processed (set under the instrument's lock).
+        self.current: Session | None = None
+        self._lock = threading.Lock()
+
+    def install(self, device: ScpiDevice) -> None:
+        """Add the ``SYSTem:LOCK`` commands to ``device``."""
+        device.add("SYSTem:LOCK:REQuest?", self._request)
+        device.add("SYSTem:LOCK:RELease", self._release)
+        device.add("SYSTem:LOCK:OWNer?", self._owner_q)
+        device.add("SYSTem:LOCK:VIOLation?", self._violation_q)
+
+    # ---- the admission check (the server calls it before a message is parsed) --------------
+    def admit(self, session: Session, message: str) -> bool:
+        """May ``session`` run ``message``? A foreign write while the lock is held: no (the
+        refusal is counted, logged and queued as -203 in the session's own error queue)."""
+        owner = self.owner
+        if owner is None or owner is session or only_asks(message):
+            return True
+        with self._lock:
+            self.refused += 1
+            self.violations.append(Violation(session.peer, printable(message, 120)))
+        detail = printable(f"locked by {owner.peer}; refused: {message}")
+        if len(session.errors) >= ScpiDevice.error_queue_size:  # full: -350, as SCPI-99 says
+            session.errors.pop()
+            session.errors.append((-350, "Queue overflow"))
+        else:
+            session.errors.append((-203, printable(f"Command protected; {detail}")))
+        session.esr |= 0x20
+        log.warning("%s: write from %s refused (locked by %s): %s", self.name, session.peer,
+                    owner.peer, printable(message, 120))
+        return False
+
+    @contextmanager
+    def queue_of(self, session: Session, device: ScpiDevice) -> Iterator[None]:
+        """While a foreign session is served, the device's error queue is that session's."""
+        self.current = session
+        foreign = self.owner is not None and self.owner is not session
+        if not foreign:
+            try:
+                yield
+            finally:
+                self.current = None
+            return
+        errors, esr = device.errors, device.esr
+        device.errors, device.esr = session.errors, session.esr
+        try:
+            yield
+        finally:
+            session.esr = device.esr
+            device.errors, device.esr = errors, esr
+            self.current = None
+
+    def closed(self, session: Session) -> None:
+        """The connection ended: a lock it held is released (as a VXI-11 link's is)."""
+        if self.owner is session:
+            self.owner = None
+            log.info("%s: lock released (%s disconnected)", self.name, session.peer)
+
+    def release_all(self) -> None:
+        """The instrument rebooted or dropped its connections: nobody holds it."""
+        self.owner = None
+
+    # ---- the commands ---------------------------------------------------------------------
+    def _request(self, call: Call) -> str:
+        call.count(0)
+        session = self.current
+        if session is None:
+            return "0"
+        if self.owner is None:
+            self.owner = session
+            log.info("%s: locked by %s", self.name, session.peer)
+        return "1" if self.owner is session else "0"
+
+    def _release(self, call: Call) -> None:
+        call.count(0)
+        if self.owner is not None and self.owner is self.current:
+            self.owner = None
+
+    def _owner_q(self, call: Call) -> str:
+        call.count(0)
+        return f'"{self.owner.peer}"' if self.owner is not None else '"NONE"'
+
+    def _violation_q(self, call: Call) -> str:
+        call.count(0)
+        with self._lock:
+            last = self.violations[-1] if self.violations else Violation("", "")
+            return f'{self.refused},"{last.peer}","{last.message}"'
