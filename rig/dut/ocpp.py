@@ -46,6 +46,9 @@ log = logging.getLogger("rig.ocpp")
 
 SUBPROTOCOL = "ocpp1.6"
 IN, OUT = "in", "out"
+#: How long a connected charge point has to answer a ping when a second connection asks to be
+#: it, s (wall time): a live one keeps its session, a dead one is replaced.
+ALIVE_CHECK_S = 1.0
 #: Charging profile ids the helpers use, one per purpose: setting a purpose again replaces it.
 PROFILE_IDS = {"ChargePointMaxProfile": 1, "TxDefaultProfile": 2, "TxProfile": 3}
 
@@ -74,6 +77,16 @@ class OcppMessage:
     raw: str = field(repr=False)
 
 
+@dataclass(frozen=True)
+class OcppIntruder:
+    """A websocket that asked to be a charge point that was already connected, and answered."""
+
+    time: float  #: wall time (``time.time()``)
+    cp_id: str
+    peer: str  #: ``host:port`` of the newcomer
+    connected: str  #: ``host:port`` of the charger's connection that stayed
+
+
 @dataclass
 class OcppTransaction:
     """A StartTransaction paired with its StopTransaction (``stop`` fields None while it runs)."""
@@ -85,6 +98,11 @@ class OcppTransaction:
     meter_stop: int | None = None
     stop_time: str | None = None
     reason: str | None = None
+
+
+def _peer(connection: ServerConnection) -> str:
+    address = connection.remote_address
+    return f"{address[0]}:{address[1]}" if address else "unknown"
 
 
 def utc_now() -> str:
@@ -298,6 +316,8 @@ class CentralSystem:
         self.timeout_s = timeout_s
         #: Schema violations and malformed frames of the charger: (message, what is wrong).
         self.violations: list[tuple[OcppMessage, str]] = []
+        #: Second connections refused for a charge point that was connected and alive.
+        self.intruders: list[OcppIntruder] = []
         self._log: list[OcppMessage] = []
         self._changed = threading.Condition()
         self._sessions: dict[str, _ChargePointSession] = {}
@@ -375,10 +395,37 @@ class CentralSystem:
         segment = urllib.parse.urlsplit(path).path.rstrip("/").rsplit("/", 1)[-1]
         return urllib.parse.unquote(segment)
 
-    def _check_path(self, connection: ServerConnection, request: Any) -> Any:
-        if not self._cp_id(request.path):
+    async def _check_path(self, connection: ServerConnection, request: Any) -> Any:
+        cp_id = self._cp_id(request.path)
+        if not cp_id:
             return connection.respond(HTTPStatus.NOT_FOUND, "no charge point id in the path\n")
-        return None
+        return await self._refuse_second(connection, cp_id)
+
+    async def _refuse_second(self, connection: ServerConnection, cp_id: str) -> Any:
+        """A second websocket for a charge point that is connected does not take its session
+        over: 409 Conflict, recorded in :attr:`intruders`. Unless the connected one is dead (a
+        charger that lost power and came back before its old TCP connection timed out): it
+        gets a ping, and without a pong within :data:`ALIVE_CHECK_S` the newcomer replaces it."""
+        with self._changed:
+            existing = self._sessions.get(cp_id)
+        if existing is None:
+            return None
+        try:
+            pong = await existing._connection.ping()
+            await asyncio.wait_for(pong, ALIVE_CHECK_S)
+        except (TimeoutError, websockets.ConnectionClosed, RuntimeError):
+            log.warning("%s: a new connection from %s replaces one that no longer answers",
+                        cp_id, _peer(connection))
+            return None
+        intruder = OcppIntruder(time.time(), cp_id, _peer(connection),
+                                _peer(existing._connection))
+        with self._changed:
+            self.intruders.append(intruder)
+            self._changed.notify_all()
+        log.error("%s: second connection from %s refused (the charger is connected from %s)",
+                  cp_id, intruder.peer, intruder.connected)
+        return connection.respond(
+            HTTPStatus.CONFLICT, f"charge point {cp_id} is already connected\n")
 
     async def _connection(self, connection: ServerConnection) -> None:
         assert connection.request is not None

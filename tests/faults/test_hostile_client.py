@@ -2,14 +2,16 @@
 
 The break this reproduces: a second SCPI client sending ``SOUR:CP:STAT A`` to the EV emulator
 every 0.5 s during a run produced three FAIL verdicts blamed on the charger (CP-06, PP-01,
-PR-07). ``tests/faults/hostile.py`` now does that and worse to every instrument and the bench
-control port at once (``*RST``, a supply cut), every 0.2 s of wall time, over its own TCP
-connections. The rig holds every instrument (``exclusive_access: scpi`` in
+PR-07), and a second websocket as the charger's identity took its OCPP session over.
+``tests/faults/hostile.py`` now does that and worse to every instrument and the bench control
+port at once (``*RST``, a supply cut), every 0.2 s of wall time, over its own TCP connections,
+and tries to connect as the charger. The rig holds every instrument (``exclusive_access: scpi`` in
 ``rigs/emulator.yaml``): the writes are refused, and each step during which one was tried is an
 ERROR naming the instrument, the client's address and its message.
 
-The subset (control pilot and cable, about 20 s) touches every instrument: the hostile client
-writes to all of them whatever the test, and the check after each test asks all of them.
+The subset (control pilot, cable and OCPP, about 30 s) touches every instrument and the OCPP
+link: the hostile client writes to all instruments whatever the test, tries to connect as the
+charger once the central system is up, and the check after each test asks all of them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import re
 
 from tests.plan.runner import run_plan
 
-MODULES = ("test_control_pilot.py", "test_cable.py")
+MODULES = ("test_control_pilot.py", "test_cable.py", "test_ocpp.py")
 HELD = ("ac_source", "power_analyser", "rcd_dc", "rcd_ac", "ev", "bench")
 
 
@@ -39,5 +41,9 @@ def test_a_hostile_client_on_every_instrument_makes_errors_naming_it_and_no_fail
         assert re.search(rf"{role}: \d+ write\(s\) by another client refused \(last from "
                          r"127\.0\.0\.1:\d+: '(\*RST|SOUR:CP:STAT A|BENCH:SUPP:CUT 1)'\)",
                          named), role
+    # and the websocket that asked to be the charger while it was connected
+    assert re.search(r"ocpp: \d+ second connection\(s\) as charge point ZCS\d+ refused \(from "
+                     r"127\.0\.0\.1:\d+.*; the charger is connected from 127\.0\.0\.1:\d+\)",
+                     named)
     assert run.verdicts["summary"]["verdict"] == "ERROR"
     assert re.search(r"hostile client: \d+ foreign writes sent", run.output)

@@ -33,7 +33,7 @@ def test_the_rig_holds_the_instrument_and_sees_what_others_tried(bench):
         assert ask(sock, rfile, "SOUR:CP:STAT?") == "A"  # refused; asking is allowed
         seen = rig.foreign_writes()
         assert seen.count == before + 1
-        assert seen.peer == "%s:%d" % sock.getsockname()[:2]
+        assert seen.peer == "{}:{}".format(*sock.getsockname()[:2])
         assert seen.message == "SOUR:CP:STAT C"
         assert "> SYST:LOCK:VIOL?" in rig.transcript.lines()  # the check is on the record
     finally:
@@ -48,7 +48,7 @@ def test_another_client_holding_the_instrument_is_named(bench):
         assert ask(sock, rfile, "SYST:LOCK:REQ?") == "1"
         with pytest.raises(AccessDenied) as caught:
             rig.hold("scpi")
-        holder = "%s:%d" % sock.getsockname()[:2]
+        holder = "{}:{}".format(*sock.getsockname()[:2])
         assert str(caught.value) == (
             f"power_analyser at {bench['pa']}: 'SYST:LOCK:REQ?': locked by another client "
             f"({holder}): the rig needs the instrument to itself for the run"
