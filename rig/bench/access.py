@@ -14,7 +14,15 @@ emulated instrument implements on its socket port, so the rig can hold each one 
 ``SYSTem:LOCK:VIOLation?``          our extension: ``<n>,"<address>","<message>"``, how many
                                     foreign writes were refused since the instrument started,
                                     the last one's sender and message (``0,"",""`` for none)
+``BENCH:AUTHenticate? "<token>"``   the bench control port only: ``1`` if the token is the
+                                    bench's (``LG_BENCH_TOKEN``), then the connection may do
+                                    anything; before that only ``*IDN?``, ``SYST:ERR?`` and this
 ==================================  ==============================================================
+
+The control port changes the charger's profile, cuts the supply and breaks instruments: a
+lock is not enough there (a client could connect before the rig does), so it accepts nothing
+from a connection that has not shown the token ``rig bench serve`` writes into its env file
+(mode 0600, readable by its user only) and the in-process bench exports to the fixtures.
 
 While a connection holds the lock, any other connection may still ask (every part of its
 message a ``...?`` query: a colleague may read a meter), but a message that would change
@@ -29,6 +37,7 @@ connection of its own, which is foreign to the lock.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
 from collections import deque
@@ -49,6 +58,7 @@ class Session:
     """One client connection to an instrument's port."""
 
     peer: str  #: ``host:port`` of the client
+    authenticated: bool = False  #: sent the port's token (``BENCH:AUTH?``)
     errors: deque[tuple[int, str]] = field(default_factory=deque)  #: while it is foreign
     esr: int = 0
 
@@ -57,6 +67,19 @@ class Session:
 class Violation:
     peer: str
     message: str
+
+
+def _before_auth(message: str) -> bool:
+    """What a session may send before it presented the token: identify, read its errors,
+    authenticate (every part of the message one of those)."""
+    try:
+        parts = split_commands(message)
+    except ScpiError:
+        return False
+    allowed = ("*IDN?", "SYST:ERR?", "SYSTEM:ERROR?", "SYST:ERR:NEXT?", "SYSTEM:ERROR:NEXT?",
+               "BENCH:AUTH?", "BENCH:AUTHENTICATE?")
+    return bool(parts) and all(
+        part.split(None, 1)[0].lstrip(":").upper() in allowed for part in parts)
 
 
 def only_asks(message: str) -> bool:
@@ -71,8 +94,11 @@ def only_asks(message: str) -> bool:
 class SessionLock:
     """The lock of one instrument's port, and the record of what it refused."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, token: str | None = None):
         self.name = name
+        #: A secret a session must present (``BENCH:AUTH? "<token>"``) before anything else;
+        #: None: no such gate (the instruments: their lock is enough).
+        self.token = token
         self.owner: Session | None = None
         self.refused = 0
         self.violations: deque[Violation] = deque(maxlen=VIOLATIONS_KEPT)
@@ -81,39 +107,55 @@ class SessionLock:
         self._lock = threading.Lock()
 
     def install(self, device: ScpiDevice) -> None:
-        """Add the ``SYSTem:LOCK`` commands to ``device``."""
+        """Add the ``SYSTem:LOCK`` commands (and ``BENCH:AUTH?`` with a token) to ``device``."""
         device.add("SYSTem:LOCK:REQuest?", self._request)
         device.add("SYSTem:LOCK:RELease", self._release)
         device.add("SYSTem:LOCK:OWNer?", self._owner_q)
         device.add("SYSTem:LOCK:VIOLation?", self._violation_q)
+        if self.token is not None:
+            device.add("BENCH:AUTHenticate?", self._auth_q)
 
     # ---- the admission check (the server calls it before a message is parsed) --------------
     def admit(self, session: Session, message: str) -> bool:
-        """May ``session`` run ``message``? A foreign write while the lock is held: no (the
-        refusal is counted, logged and queued as -203 in the session's own error queue)."""
+        """May ``session`` run ``message``? No for a foreign write while the lock is held, and
+        for anything but ``*IDN?``, ``SYST:ERR?`` and ``BENCH:AUTH?`` from a session without
+        the token on a port that has one. A refusal is counted, logged and queued as -203 in
+        the session's own error queue."""
+        if self.token is not None and not session.authenticated and not _before_auth(message):
+            self._refuse(session, message, "this port needs BENCH:AUTH? <token> first (the "
+                         "LG_BENCH_TOKEN of the bench's env file)")
+            return False
         owner = self.owner
         if owner is None or owner is session or only_asks(message):
             return True
+        self._refuse(session, message, f"locked by {owner.peer}")
+        return False
+
+    def _refuse(self, session: Session, message: str, why: str) -> None:
         with self._lock:
             self.refused += 1
             self.violations.append(Violation(session.peer, printable(message, 120)))
-        detail = printable(f"locked by {owner.peer}; refused: {message}")
+        detail = printable(f"Command protected; {why}; refused: {message}")
         if len(session.errors) >= ScpiDevice.error_queue_size:  # full: -350, as SCPI-99 says
             session.errors.pop()
             session.errors.append((-350, "Queue overflow"))
         else:
-            session.errors.append((-203, printable(f"Command protected; {detail}")))
+            session.errors.append((-203, detail))
         session.esr |= 0x20
-        log.warning("%s: write from %s refused (locked by %s): %s", self.name, session.peer,
-                    owner.peer, printable(message, 120))
-        return False
+        log.warning("%s: message from %s refused (%s): %s", self.name, session.peer, why,
+                    printable(message, 120))
+
+    def private(self, session: Session) -> bool:
+        """Does ``session`` get an error queue of its own (it is not the one the rig uses)?"""
+        if self.token is not None and not session.authenticated:
+            return True
+        return self.owner is not None and self.owner is not session
 
     @contextmanager
     def queue_of(self, session: Session, device: ScpiDevice) -> Iterator[None]:
         """While a foreign session is served, the device's error queue is that session's."""
         self.current = session
-        foreign = self.owner is not None and self.owner is not session
-        if not foreign:
+        if not self.private(session):
             try:
                 yield
             finally:
@@ -157,6 +199,23 @@ class SessionLock:
     def _owner_q(self, call: Call) -> str:
         call.count(0)
         return f'"{self.owner.peer}"' if self.owner is not None else '"NONE"'
+
+    def _auth_q(self, call: Call) -> str:
+        """``1``: the token is right, this connection may do anything; ``0``: it is not (the
+        attempt is counted like a refused write)."""
+        call.count(1)
+        session = self.current
+        given = call.string(0)
+        if session is None or self.token is None:
+            return "0"
+        if hmac.compare_digest(given.encode(), self.token.encode()):
+            session.authenticated = True
+            return "1"
+        with self._lock:
+            self.refused += 1
+            self.violations.append(Violation(session.peer, "BENCH:AUTH? (a wrong token)"))
+        log.warning("%s: wrong token from %s", self.name, session.peer)
+        return "0"
 
     def _violation_q(self, call: Call) -> str:
         call.count(0)

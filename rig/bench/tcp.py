@@ -115,7 +115,7 @@ class ScpiServer:
 
     def __init__(
         self, name: str, device: ScpiDevice, lock: threading.RLock | None = None,
-        host: str = "127.0.0.1", port: int = 0,
+        host: str = "127.0.0.1", port: int = 0, token: str | None = None,
     ):
         self.name = name
         self.device = device
@@ -124,7 +124,7 @@ class ScpiServer:
         #: Lines longer than :data:`MAX_MESSAGE` thrown away (-363 each).
         self.overruns = 0
         #: Exclusive access (``SYSTem:LOCK``): who holds the instrument, what it refused.
-        self.access = SessionLock(name)
+        self.access = SessionLock(name, token)
         self.access.install(device)
         self.fault = LinkFault()
         self.connections: set[socket.socket] = set()

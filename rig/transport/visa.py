@@ -179,6 +179,9 @@ class VisaTransport(VISAAdapter):
         #: How the rig holds the instrument (:data:`EXCLUSIVE_MODES`); taken again after every
         #: reconnection, since a lock ends with the session that held it.
         self.exclusive = "none"
+        #: Called first on every reopened session, before the lock (a port that wants a token
+        #: is shown it here: the bench control driver).
+        self.on_open: Callable[[], None] | None = None
         self._closed = False
         self._lock = threading.RLock()
         self._open_kwargs: dict[str, Any] = {
@@ -286,9 +289,12 @@ class VisaTransport(VISAAdapter):
         with self._lock:
             self.exclusive = mode
             self._ensure_open(LOCK_REQUEST if mode == "scpi" else "")
-            self._take_hold()
+            if mode != "none":
+                self._take_hold()
 
     def _take_hold(self) -> None:
+        if self.on_open is not None:
+            self.on_open()
         if self.exclusive == "scpi":
             if self._ask_once(LOCK_REQUEST, None).strip() != "1":
                 owner = self._ask_once(LOCK_OWNER, None).strip().strip('"')
