@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv certify test lint bench clean report allure-html
+.PHONY: venv certify test lint bench clean report allure-html nightly
 
 venv: $(STAMP)
 
@@ -46,6 +46,21 @@ report: venv $(ALLURE_STAMP)
 ## (e.g. make certify ARGS=--alluredir=reports/allure-results).
 allure-html: $(ALLURE_STAMP)
 	node $(ALLURE_TOOL)/build.mjs $(ALLURE_RESULTS) $(ALLURE_REPORT)
+
+## Nightly: one charger build of firmware-under-test/builds/ (BUILD=name) through the whole
+## plan; verdicts, records and the single-file compliance report in reports/nightly/<build>/.
+## The plan's own status is not the job's (a defective build must FAIL): `rig build check`
+## fails unless the build FAILed exactly its expected requirements, with no ERROR.
+BUILD ?= compliant
+NIGHTLY_DIR = reports/nightly/$(BUILD)
+nightly: venv
+	rm -rf $(NIGHTLY_DIR) && mkdir -p $(NIGHTLY_DIR)
+	args=$$($(BIN)/rig build args $(BUILD)) || exit 2; eval "set -- $$args"; \
+	$(BIN)/pytest testplans/iec61851 -q -p no:cacheprovider --reports-dir $(NIGHTLY_DIR) \
+		--records sqlite:///$(NIGHTLY_DIR)/records.sqlite "$$@" $(ARGS); \
+	$(BIN)/rig report latest --records sqlite:///$(NIGHTLY_DIR)/records.sqlite \
+		--out $(NIGHTLY_DIR)/report.html --trend-runs 0 || exit 2; \
+	$(BIN)/rig build check $(BUILD) $(NIGHTLY_DIR)/verdicts.json
 
 lint: venv
 	$(BIN)/ruff check .

@@ -3,8 +3,9 @@
 Plans run with plain pytest (``pytest testplans/iec61851``). ``rig`` adds what is not a test:
 serving the emulated bench to other processes (``rig bench serve``), the record store's runs
 (``rig runs``), checking a rig before a run (``rig doctor``), the rig locks (``rig lock``), the
-compliance report of a run (``rig report``) and a requirement across runs (``rig trend``);
-later issues add ``rig compare`` and ``rig eol``.
+compliance report of a run (``rig report``), a requirement across runs (``rig trend``), two
+runs compared for CI (``rig compare``) and the charger builds of the nightly matrix (``rig
+build``); later issues add ``rig eol``.
 """
 
 from __future__ import annotations
@@ -178,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
     from rig.report.commands import add_parsers as add_report_parsers
 
     add_report_parsers(sub)  # rig report, rig trend
+    from rig.compare import add_parser as add_compare_parser
+
+    add_compare_parser(sub)  # rig compare
+    from rig.builds import add_parser as add_build_parser
+
+    add_build_parser(sub)  # rig build list|args|check
     return parser
 
 

@@ -8,6 +8,12 @@ Decision rules (ILAC-G8:09/2019):
   ``value +/- U`` lies within the limits; FAIL if the whole interval lies outside; otherwise
   INCONCLUSIVE (the instruments cannot tell).
 
+A value that is not a number where the limit wants one (NaN, an infinity an instrument or a
+parser produced, None, a bool or text against a range) is an ERROR: it says nothing about the
+charger. The one infinity a plan may record on purpose is :data:`NOT_REACHED` (the event did not
+happen within the observation: a contactor that never opened, a ramp that never tripped),
+which is judged like any value above every limit.
+
 Verdict severity, worst first: ERROR > FAIL > INCONCLUSIVE > PASS > NOT_RUN. A requirement
 takes the worst verdict of its measurements; ERROR ranks first because a requirement whose test
 hit a rig failure must be run again before anything is certified, whatever it measured before.
@@ -47,6 +53,46 @@ _SEVERITY = {
 def worst(verdicts: list[Verdict]) -> Verdict:
     """The verdict a requirement takes from several (NOT_RUN if there are none)."""
     return max(verdicts, key=lambda v: v.severity, default=Verdict.NOT_RUN)
+
+
+class _NotReached(float):
+    """+inf with a meaning: the awaited event did not happen within the observation window."""
+
+    def __new__(cls) -> _NotReached:
+        return super().__new__(cls, math.inf)
+
+    def __repr__(self) -> str:
+        return "NOT_REACHED"
+
+    def __str__(self) -> str:  # the verdicts file and the record store keep "inf"
+        return "inf"
+
+    def __reduce__(self) -> str:
+        return "NOT_REACHED"
+
+
+#: What a plan records when the event it waited for never came (judged: beyond every limit).
+NOT_REACHED = _NotReached()
+
+
+def not_a_number(value: Any) -> str | None:
+    """Why ``value`` cannot be judged against a numeric limit, or None if it can."""
+    if isinstance(value, _NotReached):
+        return None
+    if value is None:
+        return "no value (None)"
+    if isinstance(value, bool | str | bytes):
+        return f"{value!r} is not a number"
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return f"{value!r} is not a number"
+    if math.isnan(number):
+        return "NaN is not a number"
+    if math.isinf(number):
+        return (f"{number} is not a measured value (a plan that means 'did not happen' records "
+                "rig.measure.NOT_REACHED)")
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -101,11 +147,14 @@ class Limit:
 
 
 def decide(value: Any, limit: Limit, uncertainty: float = 0.0, rule: str = "simple") -> Verdict:
-    """Apply a decision rule to one value (in the limit's unit)."""
+    """Apply a decision rule to one value (in the limit's unit); a value that is not a number
+    where the limit wants one is an ERROR (:func:`not_a_number`)."""
     if limit.equals is not None:
+        if isinstance(value, float) and math.isnan(value):
+            return Verdict.ERROR
         return Verdict.PASS if value == limit.equals else Verdict.FAIL
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return Verdict.FAIL
+    if not_a_number(value) is not None:
+        return Verdict.ERROR
     if rule == "simple" or not uncertainty:
         return Verdict.PASS if limit.contains(value) else Verdict.FAIL
     if rule != "guarded":
@@ -139,7 +188,7 @@ class Measurement:
     def as_dict(self) -> dict[str, Any]:
         value = self.value
         if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-            value = str(value)
+            value = str(value)  # JSON has no NaN or infinity: "nan", "inf"
         out = {
             "name": self.name,
             "value": value,

@@ -8,10 +8,16 @@
                                                   "uncertainty", "verdict", ...}],
                                 "complete": true}},
      "summary": {"PASS": n, "FAIL": n, "INCONCLUSIVE": n, "ERROR": n, "NOT_RUN": n, "total": n,
-                 "verdict": "PASS" | "FAIL" | ...}}
+                 "status": "complete" | "running" | "interrupted",
+                 "verdict": "PASS" | "FAIL" | ... | "INCOMPLETE", "verdict_so_far": ...}}
 
 Every requirement of the catalogue appears; one that was not executed is NOT_RUN with a reason.
 The file is rewritten atomically after every test, so a run that dies keeps what it measured.
+
+Schema 2 (schema 1 had no ``status``): a run that has not ended normally (still running, killed,
+interrupted) never says PASS. Its ``summary.verdict`` is ``INCOMPLETE`` and
+``verdict_so_far`` keeps the worst verdict of what was executed; a CI that reads only
+``summary.verdict == "PASS"`` cannot mistake a half run for a pass.
 """
 
 from __future__ import annotations
@@ -28,7 +34,26 @@ from typing import Any, Protocol
 from rig.catalogue import Catalogue
 from rig.measure import Measurement, Verdict, worst
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: The summary verdict of a run that did not end normally (never PASS, whatever it measured).
+INCOMPLETE = "INCOMPLETE"
+#: Run states whose summary verdict stands; any other (running, interrupted) is INCOMPLETE.
+FINISHED = ("complete", "failed")
+
+
+def summarize(verdicts: list[Verdict], status: str) -> dict[str, Any]:
+    """Counts per verdict, the plan verdict (the worst executed) and the run's status: the one
+    rule for the verdicts file, the record store and ``rig runs``."""
+    counts: dict[str, Any] = {str(v): 0 for v in Verdict}
+    for v in verdicts:
+        counts[str(v)] += 1
+    executed = [v for v in verdicts if v is not Verdict.NOT_RUN]
+    so_far = str(worst(executed)) if executed else str(Verdict.NOT_RUN)
+    counts["total"] = len(verdicts)
+    counts["status"] = status
+    counts["verdict"] = so_far if status in FINISHED else INCOMPLETE
+    counts["verdict_so_far"] = so_far
+    return counts
 
 
 @dataclass
@@ -77,6 +102,9 @@ class VerdictBook:
         self.charger: dict[str, Any] = {"serial": None, "firmware": None, "overrides": {}}
         self.started = time.time()
         self.finished: float | None = None
+        #: ``running`` until the session ends: ``complete``, or ``interrupted`` (Ctrl-C,
+        #: SIGTERM); a file left ``running`` is a run that died.
+        self.status = "running"
         self.notes: list[str] = []
         self.listeners: list[BookListener] = []
         self._lock = threading.Lock()
@@ -103,13 +131,7 @@ class VerdictBook:
         return self.results[rid].verdict
 
     def summary(self) -> dict[str, Any]:
-        counts = {str(v): 0 for v in Verdict}
-        for result in self.results.values():
-            counts[str(result.verdict)] += 1
-        executed = [r.verdict for r in self.results.values() if r.verdict is not Verdict.NOT_RUN]
-        counts["total"] = len(self.results)
-        counts["verdict"] = str(worst(executed)) if executed else str(Verdict.NOT_RUN)
-        return counts
+        return summarize([r.verdict for r in self.results.values()], self.status)
 
     def as_dict(self) -> dict[str, Any]:
         reqs = {}
@@ -135,6 +157,7 @@ class VerdictBook:
             "plan": self.plan,
             "started": self.started,
             "finished": self.finished,
+            "status": self.status,
             "rig": self.rig,
             "charger": self.charger,
             "requirements": reqs,

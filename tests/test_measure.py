@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from rig.measure import Limit, Verdict, convert, decide, worst
+from rig.measure import NOT_REACHED, Limit, Verdict, convert, decide, not_a_number, worst
 from rig.uncertainty import combine, expanded, standard_uncertainty, time_interval
 
 RANGE = Limit("%", -1.0, 1.0)
@@ -33,12 +33,29 @@ def test_decision_rules(value, u, rule, verdict):
 def test_one_sided_and_equals_limits():
     assert decide(0.05, Limit("s", high=0.1), 0, "simple") is Verdict.PASS
     assert decide(0.15, Limit("s", high=0.1), 0, "simple") is Verdict.FAIL
-    assert decide(math.inf, Limit("s", high=0.1), 0, "simple") is Verdict.FAIL
-    assert decide(math.nan, Limit("s", high=0.1), 0, "simple") is Verdict.FAIL
+    assert decide(NOT_REACHED, Limit("s", high=0.1), 0, "simple") is Verdict.FAIL
+    assert decide(NOT_REACHED, Limit("s", low=0.1), 0, "guarded") is Verdict.PASS
     assert decide(True, Limit("bool", equals=True)) is Verdict.PASS
     assert decide("red/flash", Limit("text", equals="red/solid")) is Verdict.FAIL
     with pytest.raises(ValueError, match="unknown decision rule"):
         decide(0.5, RANGE, 0.1, "lenient")
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, None, "abc", True, 1e308 * 10])
+@pytest.mark.parametrize("rule", ["simple", "guarded"])
+def test_a_value_that_is_not_a_number_is_an_error_never_a_fail(value, rule):
+    """NaN (PP-01 ``duty_pct: nan``), an infinity, None, text, a bool against a range: the rig
+    measured nothing the charger can be judged on (issue 8)."""
+    assert not_a_number(value)
+    assert decide(value, RANGE, 0.1, rule) is Verdict.ERROR
+    assert decide(value, Limit("s", high=0.1), 0.0, rule) is Verdict.ERROR
+    assert decide(math.nan, Limit("", equals=1.0)) is Verdict.ERROR
+
+
+def test_not_reached_is_the_one_infinity_a_plan_records():
+    assert not_a_number(NOT_REACHED) is None and not_a_number(0.5) is None
+    assert math.inf == NOT_REACHED and repr(NOT_REACHED) == "NOT_REACHED"
+    assert "NOT_REACHED" in not_a_number(math.inf)
 
 
 def test_worst_verdict_order():

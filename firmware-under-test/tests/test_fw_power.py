@@ -190,3 +190,23 @@ def test_thermal_limit_never_above_max(rig: Rig) -> None:
     assert rig.status["limits"]["thermal"] == A(32.0)
     rig.set(temperature_c=74.9)
     assert rig.status["limits"]["thermal"] == A(6.1, abs=0.06)
+
+
+def test_stepped_limit_change_walks_to_the_new_limit() -> None:
+    """timing.duty_step_a: the duty walks to a new limit, step_a every duty_update_s, in both
+    directions, and lands exactly on it."""
+    rig = Rig({"timing.duty_step_a": 3.0, "timing.duty_update_s": 1.0})
+    rig.charge()
+    rig.advance(20.0)
+    t = rig.t
+    rig.fw.set_installation_limit(26.0)
+    rig.settle()
+    rig.advance(5.0)
+    assert rig.values("pwm", after=t) == [
+        (A(t + 1.0, abs=1e-9), A(29 / 0.6)), (A(t + 2.0, abs=1e-9), A(26 / 0.6)),
+    ]
+    t = rig.t
+    rig.fw.set_installation_limit(None)
+    rig.settle()
+    rig.advance(5.0)
+    assert [v for _, v in rig.values("pwm", after=t)] == [A(29 / 0.6), A(32 / 0.6)]

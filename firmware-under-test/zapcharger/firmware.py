@@ -20,7 +20,7 @@ from zapcharger.chargepoint import ChargePoint
 from zapcharger.console import Console
 from zapcharger.errors import code, ordered
 from zapcharger.flash import Flash
-from zapcharger.hal import HalIo
+from zapcharger.hal import FirmwareOptionError, HalIo
 from zapcharger.led import LedInputs, led_for
 from zapcharger.limits import CurrentLimits
 from zapcharger.meter import Meter, Readings
@@ -44,6 +44,10 @@ class Firmware:
     """The ZapCharger Pro application running behind a :class:`~zapcharger.hal.HalIo`."""
 
     def __init__(self, hal: HalIo, profile: Profile) -> None:
+        for key in profile.firmware_options:  # every setting of ours is a profile key
+            raise FirmwareOptionError(
+                key, "zapcharger takes no firmware options: its settings are profile keys "
+                "(zapcharger/profile.py; firmware_options are for another firmware's settings)")
         self.hal = hal
         self.profile = profile
         self._now = 0.0
@@ -73,7 +77,8 @@ class Firmware:
         """Power-up or reboot: every module starts over (flash and the OCPP journal stay)."""
         p = self.profile
         self._rcd = RcdSupervisor(p.rcd)
-        self._limits = CurrentLimits(p.limits.max_current_a, p.timing.duty_update_s)
+        self._limits = CurrentLimits(
+            p.limits.max_current_a, p.timing.duty_update_s, p.timing.duty_step_a)
         self._soft = SoftStart(p.soft_start)
         self._auth = Authoriser(p.auth)
         self._supply = SupplyMonitor(p.supply)

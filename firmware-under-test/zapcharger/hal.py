@@ -12,6 +12,10 @@ passes elapsed time to :meth:`Firmware.tick`, and the firmware tells the host, t
 straight to the next thing that happens and every timing lands exactly where the firmware put it.
 
 Units are SI unless the name says otherwise (``_ma``, ``_us``).
+
+The same contract exists as a C ABI (``firmware-under-test/include/evse_hal.h``, loaded by
+:mod:`zapcharger.cabi`), field for field, so the two can never drift apart: the C header's
+structs are checked against these fields by the test suite.
 """
 
 from __future__ import annotations
@@ -23,6 +27,25 @@ from typing import Protocol
 #: LED colours and patterns of the status indicator (charger manual, LED "Z").
 LED_COLOURS = ("off", "green", "blue", "yellow", "red", "purple")
 LED_PATTERNS = ("solid", "flash")
+#: CP generator modes: a static level, PWM between the rails, or disconnected from the line
+#: (high impedance: a real pilot circuit opens its output relay/switch, e.g. while the EVSE is
+#: unpowered or isolating a fault). Disconnected, the line is pulled to PE by the vehicle's
+#: resistors and reads 0 V on both sides: the vehicle sees state E.
+CP_MODES = ("static", "pwm", "disconnected")
+
+
+class FirmwareOptionError(ValueError):
+    """A firmware refuses one of its ``firmware_options`` (raised from its constructor).
+
+    The rig does not know another team's settings, so it hands the whole ``firmware_options``
+    mapping of the profile to the firmware and lets the firmware validate it; this error is how
+    the firmware says which key is wrong and what it expected. The bench turns it into a rig
+    ERROR naming ``firmware_options.<key>`` (never a FAIL of the charger, never a traceback).
+    """
+
+    def __init__(self, key: str, expected: str):
+        self.key, self.expected = key, expected
+        super().__init__(f"firmware option '{key}': {expected}")
 
 
 @dataclass
@@ -60,7 +83,8 @@ class HalIo:
     rfid_uid: str | None = None
 
     # ---- outputs: written by the firmware ----------------------------------------------
-    #: CP generator: ``"static"`` (level :attr:`cp_static_v`) or ``"pwm"``.
+    #: CP generator: ``"static"`` (level :attr:`cp_static_v`), ``"pwm"`` or
+    #: ``"disconnected"`` (high impedance, see :data:`CP_MODES`).
     cp_mode: str = "static"
     cp_static_v: float = 0.0
     cp_duty_pct: float = 100.0
@@ -88,15 +112,23 @@ class HalIo:
 
 
 class Firmware(Protocol):
-    """What the bench needs from a firmware image. ``zapcharger.Firmware`` implements it."""
+    """What the bench needs from a firmware image. ``zapcharger.Firmware`` implements it.
+
+    Construction: ``Firmware(hal, profile)``. The firmware reads its own settings from
+    ``profile.firmware_options`` (a free mapping the rig passes through unchecked) and raises
+    :class:`FirmwareOptionError` for a key it does not know or a value it cannot use.
+    """
 
     hal: HalIo
 
     def tick(self, dt: float) -> None:
         """Run the firmware for ``dt`` seconds of its time (0 = react to changed inputs now)."""
 
-    def next_event_in(self) -> float | None:
-        """Seconds until the firmware next needs :meth:`tick`, ``None`` if only on input change."""
+    def next_event_in(self) -> float:
+        """Seconds until the firmware next needs :meth:`tick`: always a float >= 0, never
+        ``None``; ``math.inf`` when nothing is pending until an input changes (the bench then
+        still ticks it at least once a second). 0 asks for an immediate ``tick(0)`` after the
+        host re-read the inputs. One type, so a C firmware returns a plain ``double``."""
 
     def console_input(self, text: str) -> None:
         """Bytes received on the console UART."""

@@ -7,6 +7,13 @@ keep their names and meanings for good: plans, benchmarks and the defect matrix 
 Why pydantic with ``extra="forbid"``: a misspelt key must fail loudly (a defect profile that
 silently does nothing would make a failing test look like a passing charger), and the error
 must say which file, which key path and what was expected.
+
+The one exception is ``firmware_options``: settings of the loaded firmware itself (another
+team's image behind the HAL has settings this schema cannot know). The profile only checks that
+it is a mapping and hands it to the firmware, which validates it and raises
+:class:`zapcharger.hal.FirmwareOptionError` naming the key (the bench reports that as a
+:class:`ProfileError` of ``firmware_options.<key>``). Refusing unknown keys stays the rule
+everywhere else.
 """
 
 from __future__ import annotations
@@ -55,6 +62,9 @@ class Timing(_Section):
     open_after_a_s: float = Field(0.05, ge=0, description="s, unplug -> contactor open")
     open_after_fault_s: float = Field(0.05, ge=0, description="s, CP fault -> contactor open")
     duty_update_s: float = Field(0.5, ge=0, description="s, new current limit -> new duty")
+    duty_step_a: float = Field(
+        0.0, ge=0, description="A per duty update when stepping to a new limit (0: one step)"
+    )
     open_after_pwm_stop_s: float = Field(
         3.0, ge=0, description="s, PWM stopped while EV stays in C -> contactor opens (seq. 10.2)"
     )
@@ -169,11 +179,35 @@ class Ocpp(_Section):
     )
 
 
+class Safety(_Section):
+    """What the production routine safety tests see of the unit's hardware (read by the bench's
+    electrical safety tester, never by the firmware): a defective unit is one line, like any
+    other defect (a loose PE screw, a damp PCB, a pinched wire)."""
+
+    pe_resistance_ohm: float = Field(
+        0.03, ge=0, description="ohm, protective earth: PE terminal to the enclosure/socket PE"
+    )
+    insulation_mohm: float = Field(
+        500.0, gt=0, description="Mohm, live parts (L1-L3 and N together) to PE at 500 V DC"
+    )
+    hipot_leakage_ma: float = Field(
+        0.8, ge=0, description="mA rms, leakage live parts -> PE at the 1500 V AC hipot "
+        "(mostly the EMC filter's Y capacitors: scales with the test voltage)"
+    )
+
+
 class Profile(_Section):
     """The whole charger: hardware characteristics and firmware behaviour."""
 
     firmware_entry: str = Field(
-        "zapcharger:Firmware", description="module:Class of the firmware the bench loads"
+        "zapcharger:Firmware",
+        description="module:Class of the firmware the bench loads, or c:PATH of a shared "
+        "library implementing include/evse_hal.h",
+    )
+    firmware_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="settings of the loaded firmware, validated by that firmware "
+        "(--charger-set firmware_options.<key>=<value>)",
     )
     pilot: Pilot = Field(default_factory=Pilot)
     timing: Timing = Field(default_factory=Timing)
@@ -191,6 +225,7 @@ class Profile(_Section):
     lock: Lock = Field(default_factory=Lock)
     can: Can = Field(default_factory=Can)
     ocpp: Ocpp = Field(default_factory=Ocpp)
+    safety: Safety = Field(default_factory=Safety)
 
 
 def _yaml_lines(text: str) -> dict[str, int]:

@@ -15,8 +15,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from zapcharger.hal import HalIo
-from zapcharger.profile import Profile
+from zapcharger.hal import FirmwareOptionError, HalIo
+from zapcharger.profile import Profile, ProfileError
 
 from rig.bench.model import (
     EV_STATE_OHM,
@@ -26,6 +26,7 @@ from rig.bench.model import (
     EvState,
     InjectorState,
     Integrator,
+    SafetyTesterState,
     classify_cp,
     cp_levels,
     current_from_duty,
@@ -46,13 +47,50 @@ class BenchError(RuntimeError):
 
 
 def load_firmware_class(entry: str) -> type:
-    """Import ``module:Class`` named by the profile (the firmware image to run)."""
+    """The firmware image the profile names: ``module:Class`` (Python), or ``c:PATH`` (a shared
+    library implementing the C ABI of ``firmware-under-test/include/evse_hal.h``, adapted to the
+    HAL by :mod:`zapcharger.cabi`; a relative PATH is taken from the working directory)."""
+    if entry.startswith("c:"):
+        from zapcharger.cabi import CAbiError, c_firmware_class
+
+        try:
+            return c_firmware_class(entry[2:])
+        except CAbiError as exc:
+            raise BenchError(f"cannot load firmware '{entry}': {exc}") from None
     module_name, _, class_name = entry.partition(":")
     try:
         module = importlib.import_module(module_name)
         return getattr(module, class_name or "Firmware")
     except (ImportError, AttributeError) as exc:
         raise BenchError(f"cannot load firmware '{entry}': {exc}") from exc
+
+
+def start_firmware(profile: Profile, hal: HalIo) -> Any:
+    """Load and construct the profile's firmware on ``hal``; the firmware validates its own
+    ``firmware_options``. A refused option is a :class:`ProfileError` naming
+    ``firmware_options.<key>``; a firmware that cannot start at all is a :class:`BenchError`.
+    Either way nothing of the running bench has changed yet."""
+    cls = load_firmware_class(profile.firmware_entry)
+    try:
+        return cls(hal, profile)
+    except FirmwareOptionError as exc:
+        raise ProfileError(f"firmware {profile.firmware_entry}", f"firmware_options.{exc.key}",
+                           exc.expected) from None
+    except Exception as exc:  # another team's image: any failure to start is the rig's ERROR
+        raise BenchError(f"firmware '{profile.firmware_entry}' failed to start: "
+                         f"{type(exc).__name__}: {exc}") from exc
+
+
+def next_event_in(firmware: Any) -> float:
+    """The firmware's next deadline, checked against the HAL contract (a float >= 0, or
+    ``math.inf``): a firmware that breaks it stops the bench with a clear message instead of
+    letting time run wrong."""
+    due = firmware.next_event_in()
+    if isinstance(due, bool) or not isinstance(due, int | float) or math.isnan(due) or due < 0:
+        raise BenchError(
+            f"the firmware broke the HAL contract: next_event_in() returned {due!r} (a float "
+            ">= 0 is required, math.inf when nothing is pending; see zapcharger/hal.py)")
+    return float(due)
 
 
 class Bench:
@@ -73,6 +111,7 @@ class Bench:
         self.ev = EvState()
         self.injectors = {"smu": InjectorState(), "cs": InjectorState()}
         self.integrator = Integrator()
+        self.safety_tester = SafetyTesterState()
         self.trace = EventTrace()
         self.cut_until: float | None = None  # bench supply cut (upstream of the sources)
         self.rcd_sensor_ok = True
@@ -90,12 +129,11 @@ class Bench:
     # ---- firmware ----------------------------------------------------------------------
     def load_profile(self, profile: Profile) -> None:
         """(Re)load the firmware with ``profile``: the charger restarts from power-off."""
-        cls = load_firmware_class(profile.firmware_entry)  # fails before anything changes
         hal = HalIo()
         hal.console_tx = lambda text: self.console_sink(text)
         hal.can_tx = lambda ident, data: self.can_sink(ident, data, self.now)
         hal.ocpp_tx = lambda text: self.ocpp_sink(text)
-        firmware = cls(hal, profile)
+        firmware = start_firmware(profile, hal)  # fails before anything changes
         with self.lock:
             self.profile, self.hal, self.firmware = profile, hal, firmware
             self._seen.clear()
@@ -116,6 +154,16 @@ class Bench:
         if not self.hal.contactor:
             return [0.0, 0.0, 0.0]
         return self.supply_v()
+
+    def supply_live(self) -> bool:
+        """Is an AC source's output on (the safety tester's interlock: a supply that is only cut
+        upstream for a moment still counts as on)?"""
+        return any(s.output for s in self.sources.values())
+
+    def ev_connected(self) -> bool:
+        """Is the EV emulator's vehicle circuit on the socket (anything but state A / open)?"""
+        ev = self.ev
+        return not (ev.state == "A" or (ev.state == "R" and ev.resistance_ohm is None))
 
     def ev_ohm(self) -> float | None:
         if self.ev.state == "R":
@@ -280,9 +328,7 @@ class Bench:
                     self.now = max(self.now, end)
                     break
                 step = min(remaining, self._model_next_event_in())
-                due = self.firmware.next_event_in()
-                if due is not None:
-                    step = min(step, max(due, 0.0))
+                step = min(step, next_event_in(self.firmware))
                 if step <= 0.0:
                     zero_steps += 1
                     if zero_steps > 1000:
@@ -325,4 +371,6 @@ class Bench:
             problems.append(f"ev in state {self.ev.state}")
         if self.ev.load_on:
             problems.append("ev load on")
+        if self.safety_tester.output:
+            problems.append(f"est output on ({self.safety_tester.mode} test running)")
         return not problems, problems

@@ -30,6 +30,7 @@ from zapcharger.profile import ProfileError, load_profile
 
 from rig.bench.bench import Bench, BenchError
 from rig.bench.instruments.ac_source import AC6801B, Asterion
+from rig.bench.instruments.chroma import Chroma19032
 from rig.bench.instruments.control import BenchControl
 from rig.bench.instruments.ev_emulator import EvEmulator
 from rig.bench.instruments.keithley import Keithley2450, Keithley6221
@@ -49,6 +50,7 @@ ENV_NAMES = {
     "smu": "LG_BENCH_SMU",
     "cs": "LG_BENCH_CS",
     "ev": "LG_BENCH_EV",
+    "est": "LG_BENCH_EST",
     "ctrl": "LG_BENCH_CTRL",
     "console": "LG_BENCH_CONSOLE",
     "can_interface": "LG_BENCH_CAN_INTERFACE",
@@ -140,7 +142,8 @@ class BenchHost:
         bench = self.bench
         devices = [
             AC6801B(bench), Asterion(bench), WT333E(bench), Keithley2450(bench),
-            Keithley6221(bench, turns=self.ac_turns), EvEmulator(bench), BenchControl(self),
+            Keithley6221(bench, turns=self.ac_turns), EvEmulator(bench), Chroma19032(bench),
+            BenchControl(self),
         ]
         for device in devices:
             token = self.token if device.key == "ctrl" else None

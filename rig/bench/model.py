@@ -101,6 +101,11 @@ class EvState:
     watchdog_tripped: bool = False
 
 
+#: Resistance of a residual-current test wire (a short loop through the RCD sensor), ohm: what
+#: a source-measure unit driving it reads back as voltage (I x R) and resistance.
+TEST_WIRE_OHM = 0.02
+
+
 @dataclass
 class InjectorState:
     """Residual current driven through the RCD sensor by one current source."""
@@ -120,6 +125,14 @@ class InjectorState:
         if not (self.output and self.ac_running):
             return 0.0
         return self.ac_peak_a / math.sqrt(2.0) * 1000.0 * self.turns
+
+
+@dataclass
+class SafetyTesterState:
+    """The electrical safety tester's high-voltage / high-current output (for the safe state)."""
+
+    output: bool = False
+    mode: str = ""  # GB, IR or AC while a step runs
 
 
 @dataclass
@@ -193,8 +206,14 @@ def cp_levels(
     ev_ohm: float | None,
     fault: str,
 ) -> tuple[float, float]:
-    """Positive and negative CP plateaus for the generator output and the vehicle circuit."""
-    if fault == "CP_PE_SHORT":
+    """Positive and negative CP plateaus for the generator output and the vehicle circuit.
+
+    ``mode`` is the HAL's ``cp_mode``: ``static``, ``pwm`` or ``disconnected``. A disconnected
+    generator (high impedance) drives nothing: the line is pulled to PE through the vehicle's
+    resistors (or floats at 0 V without a vehicle), so both sides read 0 V, state E."""
+    if mode not in ("static", "pwm", "disconnected"):
+        raise ValueError(f"CP generator mode {mode!r}: one of static, pwm, disconnected")
+    if fault == "CP_PE_SHORT" or mode == "disconnected":
         return 0.0, 0.0
     if fault in ("CP_OPEN", "PE_OPEN"):
         ev_ohm = None

@@ -22,6 +22,9 @@ from collections import deque
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+from rig.bench.manuals import Cmd, Manual
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ STANDARD_ERRORS: dict[int, str] = {
     -131: "Invalid suffix",
     -200: "Execution error",
     -221: "Settings conflict",
+    -230: "Data corrupt or stale",
     -222: "Data out of range",
     -224: "Illegal parameter value",
     -300: "Device-specific error",
@@ -122,18 +126,52 @@ def _compile(pattern: str) -> tuple[tuple[_Node, ...], bool]:
     query = pattern.endswith("?")
     body = pattern.rstrip("?").lstrip(":")
     nodes: list[_Node] = []
-    for raw in re.findall(r"\[:?[^\]]+\]|[^:\[\]]+", body):
+    for raw in re.findall(r"\[:?[^\[\]]+(?:\[\d+\])?\]|\[\d+\]|[^:\[\]]+", body):
         if re.fullmatch(r"\[\d+\]", raw) and nodes:
             # ``SOURce[1]``: an optional numeric suffix of the node before, not a node
             nodes[-1] = replace(nodes[-1], suffix=True, fixed_suffix=int(raw[1:-1]))
             continue
         optional = raw.startswith("[")
+        fixed = re.search(r"\[(\d+)\]\]$", raw)  # ``[:SENSe[1]]``: optional, suffix 1 only
+        if fixed:
+            raw = raw[: fixed.start()] + "]"
         word = raw.strip("[]:")
         suffix = word.endswith("<n>")
         word = word.removesuffix("<n>")
         short = "".join(ch for ch in word if ch.isupper() or ch.isdigit() or ch in "*_")
-        nodes.append(_Node(word.upper(), short or word.upper(), optional, suffix))
+        node = _Node(word.upper(), short or word.upper(), optional, suffix)
+        if fixed:
+            node = replace(node, suffix=True, fixed_suffix=int(fixed.group(1)))
+        nodes.append(node)
     return tuple(nodes), query
+
+
+def pattern_key(pattern: str) -> tuple[object, ...]:
+    """What makes two header patterns the same command (for the command-table coverage)."""
+    nodes, query = _compile(pattern)
+    return (tuple((n.long, n.optional, n.suffix, n.fixed_suffix) for n in nodes), query)
+
+
+def response_header(pattern: str, suffixes: list[int | None], long: bool) -> str:
+    """The header an instrument puts before a reply (``:COMM:HEAD ON``): the command's whole
+    path, optional nodes inside it included, trailing ones not, in long or short form."""
+    nodes, _ = _compile(pattern)
+    last = max((i for i, n in enumerate(nodes) if not n.optional), default=len(nodes) - 1)
+    words = []
+    for i, node in enumerate(nodes):
+        if node.optional and i > last:
+            continue
+        word = node.long if long else node.short
+        if node.suffix and node.fixed_suffix is None:
+            suffix = suffixes[i] if i < len(suffixes) else None
+            word += str(suffix if suffix is not None else 1)
+        words.append(word)
+    return ":" + ":".join(words)
+
+
+def short_form(pattern: str) -> str:
+    """``"FRONt"`` -> ``"FRON"``: the mnemonic an instrument replies with."""
+    return _compile(pattern)[0][0].short
 
 
 def _match_nodes(nodes: tuple[_Node, ...], tokens: list[str]) -> list[int | None] | None:
@@ -169,6 +207,8 @@ class Call:
     suffixes: list[int | None]
     query: bool
     device: ScpiDevice = field(repr=False)
+    #: The matched command's header pattern (a command-table row's, where there is a table).
+    pattern: str = field(default="", repr=False)
     #: How many leading parameters the handler read, and whether it checked the count.
     used: int = field(default=0, repr=False)
     counted: bool = field(default=False, repr=False)
@@ -361,7 +401,15 @@ class ScpiDevice:
     error_code_format = "{:d}"
     #: Header of the error query; the Yokogawa WT300E family uses ``:STATus:ERRor?``.
     error_query = "SYSTem:ERRor[:NEXT]?"
+    #: The model's command table (:mod:`rig.bench.manuals`). With one, the parser registers
+    #: exactly its rows: handlers for its ``model`` rows, generic ones for ``stored`` and
+    #: ``held`` rows; a handler of a subclass that is not in the table is a TypeError.
+    manual: ClassVar[Manual | None] = None
+    #: Set on a class whose handlers are a menu (IEEE 488.2 common commands, a status system):
+    #: a model with a table takes those of them its table lists and leaves the others out.
+    optional_handlers: ClassVar[bool] = False
     _class_commands: list[tuple[str, Handler]] = []
+    _optional_patterns: frozenset[str] = frozenset()
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -375,6 +423,11 @@ class ScpiDevice:
         ]
         cls._own_commands = own
         cls._class_commands = inherited + own
+        optional = set()
+        for base in cls.__mro__:
+            if base is ScpiDevice or base.__dict__.get("optional_handlers"):
+                optional.update(p for p, _ in base.__dict__.get("_own_commands", []))
+        cls._optional_patterns = frozenset(optional)
 
     @staticmethod
     def command(*patterns: str) -> Callable[[Handler], Handler]:
@@ -392,10 +445,101 @@ class ScpiDevice:
         self.ese = 0
         self.sre = 0
         self._commands: list[_Command] = []
+        self.opc_pending = False
+        #: Values of the table's ``stored`` rows (reply form), reset by ``*RST``.
+        self.stored: dict[str, str] = {}
+        if self.manual is not None:
+            self._register_table()
+            return
         for pattern, fn in self._class_commands:
             self.add(pattern, fn.__get__(self))
         self.add(self.error_query, self._error_q)
-        self.opc_pending = False
+
+    # -- the command table --
+    @classmethod
+    def table_coverage(cls) -> tuple[list[str], list[str]]:
+        """(handled but not in the table, ``model`` rows without a handler) of a model."""
+        assert cls.manual is not None
+        rows = {pattern_key(p): (p, row) for p, row in cls.manual.rows().items()}
+        handlers = [(cls.error_query, ScpiDevice._error_q), *cls._class_commands]
+        extra, handled = [], set()
+        for pattern, _ in handlers:
+            key = pattern_key(pattern)
+            found = rows.get(key)
+            if found is None or found[1].mode != "model":
+                if pattern not in cls._optional_patterns and pattern != cls.error_query:
+                    extra.append(pattern)
+                continue
+            handled.add(key)
+        missing = [p for key, (p, row) in rows.items()
+                   if row.mode == "model" and key not in handled]
+        return extra, missing
+
+    def _register_table(self) -> None:
+        extra, missing = self.table_coverage()
+        if extra or missing:
+            raise TypeError(f"{type(self).__name__}: handlers not in its command table {extra}, "
+                            f"table rows without a handler {missing}")
+        handlers = {pattern_key(p): fn for p, fn in
+                    [(self.error_query, ScpiDevice._error_q), *self._class_commands]}
+        assert self.manual is not None
+        for pattern, row in self.manual.rows().items():
+            query = pattern.endswith("?")
+            if row.mode == "model":
+                self.add(pattern, handlers[pattern_key(pattern)].__get__(self))
+            elif query:
+                self.add(pattern, self._generic_query(row))
+            else:
+                self.add(pattern, self._generic_set(row))
+        self.reset_stored()
+
+    def reset_stored(self) -> None:
+        """``*RST`` for the ``stored`` rows: back to the table's defaults."""
+        if self.manual is not None:
+            self.stored = {c.header: c.default or "" for c in self.manual.commands
+                           if c.mode == "stored"}
+
+    def format_number(self, value: float) -> str:
+        """How this model replies with a number (NR3 unless a model says otherwise)."""
+        return fmt_e(value, 6)
+
+    def parse_value(self, call: Call, row: Cmd) -> str:
+        """A ``stored``/``held`` row's parameter, validated, in the reply's form."""
+        call.count(1)
+        if row.value == "num":
+            default = float(row.default) if row.default not in (None, "") else None
+            return self.format_number(call.number(0, row.unit, row.low, row.high, default))
+        if row.value == "int":
+            return str(call.integer(0, None if row.low is None else int(row.low),
+                                    None if row.high is None else int(row.high)))
+        if row.value == "bool":
+            return str(int(call.boolean(0)))
+        if row.value == "char":
+            return call.choice(0, {c: short_form(c) for c in row.choices})
+        if row.value == "string":
+            return f'"{call.string(0)}"'
+        raise ScpiError(-108, call.header)
+
+    def _generic_query(self, row: Cmd) -> Handler:
+        def query(call: Call) -> str:
+            call.count(0)
+            if row.mode == "stored":
+                return self.stored[row.header]
+            return row.default or ""
+        return query
+
+    def _generic_set(self, row: Cmd) -> Handler:
+        def setter(call: Call) -> None:
+            if not row.takes_params:
+                call.count(0)
+                raise ScpiError(-221, f"{call.header}: not emulated on this bench")
+            value = self.parse_value(call, row)
+            if row.mode == "stored":
+                self.stored[row.header] = value
+            elif value != row.default:
+                raise ScpiError(-221, f"{call.header}: this bench holds {row.default} "
+                                      "(not emulated)")
+        return setter
 
     def executing(self) -> AbstractContextManager[object]:
         """Held while one command runs (parsing is outside it): an emulated instrument takes
@@ -491,7 +635,7 @@ class ScpiDevice:
             found = self._find(attempt, query)
             if found is not None:
                 cmd, suffixes = found
-                call = Call(header.upper(), params, suffixes, query, self)
+                call = Call(header.upper(), params, suffixes, query, self, cmd.pattern)
                 result = cmd.handler(call)
                 call.check_unused()
                 if query and result is None:
@@ -512,7 +656,7 @@ class ScpiDevice:
         if found is None:
             raise ScpiError(-113, f"'{name}{'?' if query else ''}'")
         cmd, suffixes = found
-        call = Call(name + ("?" if query else ""), params, suffixes, query, self)
+        call = Call(name + ("?" if query else ""), params, suffixes, query, self, cmd.pattern)
         result = cmd.handler(call)
         call.check_unused()
         return result if query else None
@@ -526,6 +670,7 @@ class ScpiDevice:
     @command("*RST")
     def _rst(self, call: Call) -> None:
         call.count(0)
+        self.reset_stored()
         self.reset()
 
     @command("*CLS")
@@ -580,6 +725,14 @@ class ScpiDevice:
 
     def reset(self) -> None:
         """``*RST``: return the instrument's settings to their defaults (override)."""
+
+    def power_on(self) -> None:
+        """A power cycle (``BENCH:FAULT:REBOOT``): what ``*RST`` resets, the error queue and
+        the status registers, and what a model keeps across ``*RST`` (override for that)."""
+        self.errors.clear()
+        self.esr = self.ese = self.sre = 0
+        self.reset_stored()
+        self.reset()
 
 
 ScpiDevice._own_commands = [

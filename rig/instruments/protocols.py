@@ -222,3 +222,60 @@ class EvEmulator(Instrument):
 
     @abstractmethod
     def disarm_watchdog(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SafetyResult:
+    """One step of an electrical safety test, as the tester reports it (SI units)."""
+
+    step: int
+    mode: str  # "GB" ground bond, "IR" insulation resistance, "AC" AC hipot
+    judgement: str  # "PASS", "HIGH FAIL", "LOW FAIL", "CAN NOT TEST", "USER STOP", "NOT RUN"
+    output: float  # what it applied: A (GB) or V (IR, AC); NaN if the step never ran
+    value: float  # what it measured: ohm (GB, IR) or A rms (AC); NaN if the step never ran
+    elapsed_s: float
+
+
+class ElectricalSafetyTester(Instrument):
+    """Production routine tests between the unit's live parts / PE: ground bond (PE continuity),
+    insulation resistance, AC dielectric strength (hipot).
+
+    A test is a list of steps programmed first, then started; it runs on the instrument's own
+    timebase, so the plan waits for it in rig time (``clock.wait_until(tester.completed)``).
+    The tester's interlock must be open while the AC supply is on or the EV emulator is
+    connected: :meth:`start` is refused then, and nothing is energised.
+    """
+
+    @abstractmethod
+    def configure(self) -> None:
+        """Empty the step memory, output off."""
+
+    @abstractmethod
+    def add_ground_bond(self, current_a: float, high_ohm: float, time_s: float) -> int:
+        """Append a ground-bond step (test current, highest PE resistance); its number."""
+
+    @abstractmethod
+    def add_insulation(self, voltage_v: float, low_ohm: float, time_s: float) -> int:
+        """Append an insulation-resistance step (DC test voltage, lowest resistance)."""
+
+    @abstractmethod
+    def add_hipot_ac(
+        self, voltage_v: float, high_a: float, time_s: float, ramp_s: float = 0.1
+    ) -> int:
+        """Append an AC dielectric-strength step (test voltage, highest leakage, A rms)."""
+
+    @abstractmethod
+    def start(self) -> None:
+        """Run the programmed steps (InstrumentError if the interlock refuses)."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Abort a running test: output off at once."""
+
+    @abstractmethod
+    def completed(self) -> bool:
+        """Has the last test ended (passed, failed, stopped)?"""
+
+    @abstractmethod
+    def results(self) -> list[SafetyResult]:
+        """Every step of the last test, in order."""

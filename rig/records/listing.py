@@ -22,11 +22,16 @@ def status_text(run: Mapping[str, Any]) -> str:
 
 
 def verdict_text(summary: Mapping[str, Any] | None, derived: bool = False) -> str:
+    """``PASS (PASS 36, ...)``; a run that did not end normally: ``INCOMPLETE (PASS so far;
+    PASS 15, ...)``, never a bare PASS."""
     if not summary:
         return "-"
     counts = ", ".join(f"{k} {summary.get(k, 0)}" for k in COUNTS)
-    so_far = " so far" if derived else ""
-    return f"{summary.get('verdict', '?')}{so_far} ({counts})"
+    verdict = summary.get("verdict", "?")
+    if verdict == "INCOMPLETE" or (derived and verdict == "PASS"):
+        so_far = summary.get("verdict_so_far", verdict)
+        return f"INCOMPLETE ({so_far} so far; {counts})"
+    return f"{verdict} ({counts})"
 
 
 def format_runs(runs: list[dict[str, Any]]) -> str:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine, RowMapping
 
 from rig.measure import Verdict
 from rig.records import schema as t
-from rig.verdicts import RequirementResult
+from rig.verdicts import RequirementResult, summarize
 
 
 class RunNotFound(LookupError):
@@ -101,15 +101,12 @@ class RecordReader:
 
     def summary(self, run: int | str) -> dict[str, Any]:
         """Counts per verdict and the plan verdict, as in the verdicts file."""
-        reqs = self.requirements(run)
-        counts: dict[str, Any] = {str(v): 0 for v in Verdict}
-        for r in reqs:
-            counts[r["verdict"]] += 1
-        executed = [Verdict(r["verdict"]) for r in reqs if r["verdict"] != "NOT_RUN"]
-        counts["total"] = len(reqs)
-        counts["verdict"] = str(max(executed, key=lambda v: v.severity)) if executed else str(
-            Verdict.NOT_RUN)
-        return counts
+        run_id = self._run_id(run)
+        reqs = self.requirements(run_id)
+        row = self._rows(sa.select(t.runs.c.status, t.runs.c.finished)
+                         .where(t.runs.c.id == run_id))[0]
+        status = str(row["status"]) if row["finished"] is not None else "running"
+        return summarize([Verdict(r["verdict"]) for r in reqs], status)
 
     # ---- what was measured -------------------------------------------------------------------
     def measurements(self, run: int | str, requirement: str | None = None) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from rig.uncertainty import COVERAGE_K, combine, standard_uncertainty
-from testplans.iec61851.plan import CATALOGUE, points
+from testplans.iec61851.plan import CATALOGUE, points, soft_start_over
 
 #: Analyser readings this far apart (s) that differ by less than SETTLE_REL on every item mean
 #: the load has settled (the EV load follows its set-point with a lag; soft start ramps first).
@@ -81,9 +81,10 @@ def wait_settled(
 
 
 def settle_charge(start: Any, trace: Any, power_analyser: Any, clock: Any) -> list[float]:
-    """After the contactor closed: wait until the soft start is over (no PWM change for 1 s)
-    and the analyser's U, I of every element have settled; returns U1..3, I1..3."""
-    trace.wait_quiet("PWM", after=start.t_close)
+    """After the contactor closed: wait until the soft start is over (``soft_start_over``:
+    the ramp SS-02 allows has reached its target) and the analyser's U, I of every element
+    have settled; returns U1..3, I1..3."""
+    soft_start_over(trace, start.t_close)
     items: list[tuple[str, str | int]] = [("U", p) for p in PHASES] + [("I", p) for p in PHASES]
     return wait_settled(power_analyser, clock, items)
 

@@ -15,7 +15,7 @@ import pytest
 
 from rig.standards.iec61851 import current_for_duty
 from rig.uncertainty import combine
-from testplans.iec61851.plan import CATALOGUE, budget
+from testplans.iec61851.plan import CATALOGUE, budget, soft_start_over
 from testplans.iec61851.test_meter import PHASES, require_reference, settle_charge, std_u
 from testplans.iec61851.test_residual_current import trip_or_fail
 from testplans.iec61851.test_supply import interrupt_supply
@@ -147,7 +147,7 @@ def test_thermal_derating(charger, bench_control, ev, trace, clock, record):
     try:
         bench_control.ambient_c = cool
         start = charger.start_charging(current_a=float(params["current_a"]), phases=3)
-        trace.wait_quiet("PWM", after=start.t_close)
+        soft_start_over(trace, start.t_close)
         t_hot = ev.time()
         cool_a = advertised(trace, start.t_pwm, t_hot)[-1][1]
         bench_control.ambient_c = hot

@@ -27,6 +27,7 @@ import pytest
 
 from fixtures.charger import PreconditionError, delay, pwm_on
 from rig.instruments.protocols import Event
+from rig.measure import NOT_REACHED
 from rig.uncertainty import COVERAGE_K, combine
 from testplans.iec61851.plan import CATALOGUE, budget
 
@@ -219,7 +220,7 @@ def test_dc_ramp_trip_current(charging, dc_source, ev, trace, clock, rig, record
     p = CATALOGUE.params("RC-04")
     ramp = run_ramp(dc_source, float(p["start_ma"]), float(p["stop_ma"]),
                     float(p["rate_ma_per_s"]), float(p["step_ma"]), ev, trace, clock)
-    value = ramp.trip_ma if ramp.trip_ma is not None else math.inf
+    value = ramp.trip_ma if ramp.trip_ma is not None else NOT_REACHED
     record("RC-04", value, "mA", uncertainty=ramp_uncertainty_ma(rig, dc_source, ramp),
            data=ramp.data("dc"))
 
@@ -261,7 +262,7 @@ def test_ac_ramp_trip_current(charging, ac_source_rc, ev, trace, clock, rig, rec
     p = CATALOGUE.params("RC-05")
     ramp = run_ramp(ac_source_rc, float(p["ramp_start_ma"]), float(p["ramp_stop_ma"]),
                     float(p["ramp_rate_ma_per_s"]), float(p["ramp_step_ma"]), ev, trace, clock)
-    value = ramp.trip_ma if ramp.trip_ma is not None else math.inf
+    value = ramp.trip_ma if ramp.trip_ma is not None else NOT_REACHED
     data = ramp.data("ac")
     data["frequency_hz"] = p["frequency_hz"]
     record("RC-05", value, "mA", name="ramp_trip_current",

@@ -6,6 +6,7 @@ from itertools import pairwise
 
 import pytest
 
+from rig.measure import NOT_REACHED
 from rig.standards.iec61851 import current_for_duty
 from testplans.iec61851.plan import CATALOGUE, budget
 
@@ -63,7 +64,7 @@ def test_soft_start_ramp(charger, ev, power_analyser, trace, clock, rig, record)
     record("SS-01", advertised[0], "A", data=data)
     monotonic = all(b >= a - 1e-9 for a, b in pairwise(advertised))
     record("SS-02", monotonic, name="monotonic", data=data)
-    reach = next((t for t, a in ramp if a >= target - 0.1), float("inf"))
+    reach = next((t for t, a in ramp if a >= target - 0.1), NOT_REACHED)
     record("SS-02", reach, "s", name="reach_time", uncertainty=rig.interval_uncertainty("ev"),
            data={"target_a": target, "final_a": advertised[-1]})
     rate = max_rate(times, currents, window)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.charger import delay, pwm_on
+from fixtures.charger import delay
+from rig.measure import NOT_REACHED
 from rig.standards.iec61851 import current_for_duty
-from testplans.iec61851.plan import CATALOGUE, budget, timeline
+from testplans.iec61851.plan import CATALOGUE, budget, reached, soft_start_over, timeline
 
 
 @pytest.mark.requirement("TM-01")
@@ -41,18 +42,29 @@ def test_contactor_opens_when_unplugged_under_load(charging, ev, trace, rig, rec
 
 @pytest.mark.requirement("TM-04")
 def test_new_current_limit_reaches_the_duty_cycle(charging, charger, ev, trace, rig, record):
-    """A new installation limit (load balancing) must show in the duty cycle (sequence 6)."""
-    to_a = float(CATALOGUE.params("TM-04")["to_a"])
-    trace.wait_quiet("PWM", after=charging.t_close)  # soft start over
+    """A new installation limit (load balancing) must show in the duty cycle (sequence 6), when
+    it is lowered and when it is raised again. The time runs until the duty has reached the new
+    value, in one step or in several (a charger may ramp); a charger whose duty is merely off
+    by a little is CP-04's FAIL, so here "reached" is most of the way (``reached_share``)."""
+    params = CATALOGUE.params("TM-04")
+    from_a, to_a = float(params["from_a"]), float(params["to_a"])
+    share = float(params["reached_share"])
+    soft_start_over(trace, charging.t_close)
     try:
-        t_set = ev.time()
-        charger.set_limit(to_a)
-        changed = trace.wait_for("PWM", after=t_set, timeout=budget("TM-04"), where=pwm_on)
-        duty = float(changed.value) if changed is not None else None
-        record("TM-04", delay(t_set, changed), "s", uncertainty=rig.interval_uncertainty("ev"),
-               data={"to_a": to_a, "new_duty_pct": duty,
-                     "advertised_a": current_for_duty(duty) if duty is not None else None,
-                     **timeline(trace, t_set, changed, "TM-04", f"charger.set_limit({to_a:g})")})
+        for old_a, new_a, limit in ((from_a, to_a, to_a), (to_a, from_a, None)):
+            t_set = ev.time()
+            charger.set_limit(limit)
+            settled = trace.settle_pwm(t_set, reached(old_a, new_a, share),
+                                       timeout=budget("TM-04"))
+            took = settled.took_s if settled.reached else NOT_REACHED
+            duty = settled.duty_pct
+            record("TM-04", took, "s", uncertainty=rig.interval_uncertainty("ev"),
+                   data={"from_a": old_a, "to_a": new_a,
+                         "direction": "lowered" if new_a < old_a else "raised",
+                         "new_duty_pct": duty, "advertised_a": current_for_duty(duty),
+                         **settled.data(),
+                         **timeline(trace, t_set, trace.last("PWM", t_set), "TM-04",
+                                    f"charger.set_limit({limit})")})
     finally:
         charger.set_limit(None)
 
@@ -63,7 +75,7 @@ def test_contactor_opens_when_pwm_stops_and_vehicle_stays_in_c(
 ):
     """The charger stops PWM (no current available) and the vehicle does not respond: the
     charger opens the contactor under load (sequence 10.2)."""
-    trace.wait_quiet("PWM", after=charging.t_close)
+    soft_start_over(trace, charging.t_close)
     try:
         t_set = ev.time()
         charger.set_limit(0)

@@ -80,9 +80,9 @@ class StubFirmware:
             letter = "C" if hal.contactor else ("B" if pwm else "A")
             hal.can_tx(STUB_CAN_ID, bytes([ord(letter), int(hal.contactor)]))
 
-    def next_event_in(self) -> float | None:
+    def next_event_in(self) -> float:
         if not self.powered():
-            return None
+            return math.inf  # nothing pending until the supply returns (the HAL contract)
         return max(STUB_CAN_PERIOD_S - self.since_frame, 0.0)
 
     def console_input(self, text: str) -> None:
@@ -167,7 +167,7 @@ class Link:
 
     def error(self, query: str = "SYST:ERR?") -> tuple[int, str]:
         code, _, text = self.query(query).partition(",")
-        return int(code), text.strip('"')
+        return int(code.split(" ")[-1]), text.strip('"')  # after a header, if there is one
 
     def errors(self, query: str = "SYST:ERR?") -> list[int]:
         """Drain the error queue; return the codes (empty when there was no error)."""
@@ -210,9 +210,7 @@ def reset_bench(host: BenchHost, overrides: dict) -> None:
         bench.listeners.clear()
         for server in host.servers.values():
             device = server.device
-            device.reset()
-            device.errors.clear()
-            device.esr = device.ese = device.sre = 0
+            device.power_on()
         bench.changed()
         bench.trace.clear()
 

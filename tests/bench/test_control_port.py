@@ -19,7 +19,7 @@ def test_identity_and_instrument_list(links, bench):
     listing = ctrl.query("BENCH:INST:LIST?").split(",")
     pairs = dict(zip(listing[0::2], listing[1::2], strict=True))
     expected = {k: v for k, v in bench.addresses().items()
-                if k in ("ac1", "ac3", "pa", "smu", "cs", "ev", "ctrl")}
+                if k in ("ac1", "ac3", "pa", "smu", "cs", "ev", "est", "ctrl")}
     assert pairs == expected
     assert ctrl.query("BENCH:CONS?") == f'"{bench.console_path}"'
     assert ctrl.query("BENCH:CAN?") == f"virtual,{bench.can_channel}"
@@ -27,14 +27,14 @@ def test_identity_and_instrument_list(links, bench):
 
 def test_addresses(bench):
     addresses = bench.addresses()
-    assert set(addresses) == {"ac1", "ac3", "pa", "smu", "cs", "ev", "ctrl", "console",
+    assert set(addresses) == {"ac1", "ac3", "pa", "smu", "cs", "ev", "est", "ctrl", "console",
                               "can_interface", "can_channel"}
     ports = set()
-    for key in ("ac1", "ac3", "pa", "smu", "cs", "ev", "ctrl"):
+    for key in ("ac1", "ac3", "pa", "smu", "cs", "ev", "est", "ctrl"):
         prefix, host, port, suffix = addresses[key].split("::")
         assert (prefix, host, suffix) == ("TCPIP0", "127.0.0.1", "SOCKET")
         ports.add(int(port))
-    assert len(ports) == 7
+    assert len(ports) == 8
     assert addresses["console"].startswith("/dev/pts/")
     assert addresses["can_interface"] == "virtual"
 
@@ -210,7 +210,7 @@ def test_unknown_instrument_message_lists_the_instruments(links):
     ctrl.write('BENCH:FAUL:LINK "xx",NONE')
     assert ctrl.query("SYST:ERR?") == (
         '-224,"Illegal parameter value; no instrument \'xx\' (have ac1, ac3, pa, smu, cs, ev, '
-        'ctrl)"')
+        'est, ctrl)"')
 
 
 @pytest.mark.stub_firmware
@@ -308,3 +308,40 @@ def test_charger_set_with_a_firmware_that_does_not_load_changes_nothing(links, b
     links["ac1"].write("VOLT 230;OUTP ON")
     ev.write("SOUR:CP:STAT B")
     assert ev.query("MEAS:CP:STAT?") == "B2"  # the charger still runs behind its HAL
+
+
+@pytest.mark.stub_firmware
+def test_charger_set_with_an_option_the_firmware_refuses_changes_nothing(links, bench):
+    """firmware_options pass the profile unchecked; the firmware refuses a bad one (here our
+    own, which takes none) and the control port says which key, before anything changes."""
+    ctrl = links["ctrl"]
+    firmware = bench.bench.firmware
+    ctrl.write('BENCH:CHAR:SET "firmware_entry=zapcharger:Firmware","firmware_options.pwm_hz=9"')
+    code, message = ctrl.error()
+    assert code == -224
+    assert "key 'firmware_options.pwm_hz'" in message and "profile keys" in message
+    ctrl.write('BENCH:CHAR:VAL "firmware_entry=zapcharger:Firmware","firmware_options.x=1"')
+    code, message = ctrl.error()
+    assert code == -224 and "firmware_options.x" in message
+    assert json.loads(ctrl.query("BENCH:CHAR:OVER?")) == {"firmware_entry": STUB_ENTRY}
+    assert bench.bench.firmware is firmware
+
+
+@pytest.mark.stub_firmware
+def test_a_firmware_breaking_the_next_event_contract_stops_the_bench(bench):
+    """next_event_in() must be a float >= 0 (math.inf: nothing pending); None, NaN or a
+    negative time is refused with the contract's words, not taken as 'no deadline'."""
+    from rig.bench.bench import BenchError
+
+    fw = bench.bench.firmware
+    try:
+        for bad in (None, float("nan"), -1.0):
+            fw.next_event_in = lambda bad=bad: bad
+            with pytest.raises(BenchError, match=r"next_event_in\(\) returned .*a float >= 0"):
+                bench.bench.advance(0.5)
+        fw.next_event_in = lambda: float("inf")
+        before = bench.bench.ticks
+        bench.bench.advance(2.5)
+        assert bench.bench.ticks - before == 3  # inf: the bench still ticks once a second
+    finally:
+        del fw.next_event_in

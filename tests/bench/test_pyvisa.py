@@ -15,7 +15,7 @@ IDN = {
     "ev": "evse-rig,EVE-1 EV emulator,EVE1-0042,1.0.0",
     "ctrl": "evse-rig,Emulated bench control,0,1.0",
 }
-NO_ERROR = {"ac1": '+0,"No error"'}
+NO_ERROR = {"ac1": '+0,"No error"', "pa": ':STAT:ERR 0,"No error"'}  # WT: HEAD ON
 ERROR_QUERY = {"pa": ":STAT:ERR?"}
 
 
@@ -26,7 +26,7 @@ def test_identity_errors_and_opc(visa, key):
     query = ERROR_QUERY.get(key, "SYST:ERR?")
     assert inst.query(query) == NO_ERROR.get(key, '0,"No error"')
     inst.write("NO:SUCH:COMMAND")
-    code = int(inst.query(query).split(",")[0])
+    code = int(inst.query(query).split(",")[0].split(" ")[-1])
     assert code == -113
     assert inst.query("*OPC?") == "1"
     inst.write("*CLS")

@@ -40,16 +40,16 @@ def test_identity_exact_bytes(links):
     pa = links["pa"]
     pa.send_raw(b"*IDN?\n")
     assert pa.read_raw() == b"YOKOGAWA,WT333E,C2QD12345,F1.03\n"
-    pa.send_raw(b":STAT:ERR?\n")
-    assert pa.read_raw() == b'0,"No error"\n'
+    pa.send_raw(b":STAT:ERR?\n")  # headers are on at power-on, even for the error query
+    assert pa.read_raw() == b':STAT:ERR 0,"No error"\n'
 
 
 def test_error_query_is_stat_err_and_syst_err_is_undefined(links):
     pa = links["pa"]
     pa.send_raw(b"SYST:ERR?\n")  # no reply: the query itself is an error
     pa.send_raw(b":STATUS:ERROR?\n")
-    assert pa.read_raw() == b"-113,\"Undefined header; 'SYST:ERR?'\"\n"
-    assert pa.query(":STAT:ERR?") == '0,"No error"'
+    assert pa.read_raw() == b":STAT:ERR -113,\"Undefined header; 'SYST:ERR?'\"\n"
+    assert pa.query(":STAT:ERR?") == ':STAT:ERR 0,"No error"'
 
 
 def test_headers_on_and_off(links):
@@ -61,7 +61,7 @@ def test_headers_on_and_off(links):
     assert pa.query(":COMM:HEAD?") == "0"
     assert pa.query(":INTEG:STAT?;:NUM:NORM:ITEM2?") == "RESET;U,2"
     pa.write(":COMMUNICATE:HEADER ON")
-    assert pa.query(":NUM:NUM?") == ":NUM:NUM 15"
+    assert pa.query(":NUM:NUM?") == ":NUM:NORM:NUM 15"  # the whole path, as the manual
     assert pa.errors(ERR) == []
 
 
@@ -270,3 +270,28 @@ def test_energy_follows_the_load_lag(links, pa):
     advance(links, 20)
     expected = 230 * 16 * (20 - 2 * (1 - math.exp(-10))) / 3600
     assert values(pa)[0] == pytest.approx(expected, rel=1e-4)
+
+
+def test_response_headers_follow_head_and_verbose_not_the_query(links):
+    """Issue 9: the header is the command's whole path in one form, whatever the query used:
+    short with :COMM:VERB OFF (power-on), long with ON; *RST keeps both settings."""
+    pa = links["pa"]
+    assert pa.query(":COMM:VERB?") == ":COMM:VERB 0"
+    assert pa.query(":INPUT:WIRING?") == ":INP:WIR P3W4"  # long query, short header
+    assert pa.query(":NUMERIC:NORMAL:ITEM12?") == ":NUM:NORM:ITEM12 LAMBDA,1"
+    pa.write(":COMMUNICATE:VERBOSE ON")
+    assert pa.query(":COMM:HEAD?") == ":COMMUNICATE:HEADER 1"  # short query, long header
+    assert pa.query(":INP:WIR?;:NUM:ITEM3?") == ":INPUT:WIRING P3W4;:NUMERIC:NORMAL:ITEM3 U,3"
+    assert pa.query(":STAT:ERR?") == ':STATUS:ERROR 0,"No error"'
+    assert pa.query("*IDN?").startswith("YOKOGAWA,")  # common commands: never a header
+    pa.write("*RST")
+    assert pa.query(":COMM:VERB?;:COMM:HEAD?") == ":COMMUNICATE:VERBOSE 1;:COMMUNICATE:HEADER 1"
+    pa.write(":COMM:HEAD OFF")
+    assert pa.query(":COMM:VERB?;:INP:WIR?") == "1;P3W4"
+    links["ctrl"].write("BENCH:FAULT:REBOOT pa")  # a power cycle: back to HEAD ON, VERB OFF
+    pa.close()
+    pa = type(pa)(pa.resource)
+    try:
+        assert pa.query(":COMM:HEAD?;:COMM:VERB?") == ":COMM:HEAD 1;:COMM:VERB 0"
+    finally:
+        pa.close()

@@ -175,7 +175,7 @@ def test_without_power_the_charger_is_skipped_with_the_reason(tmp_path):
         assert table[item] == ("SKIP charger not powered (ac_source output off): it cannot "
                                "answer `rig doctor --power` switches it on for the check and "
                                "off again")
-    assert completed.stdout.rstrip().endswith("doctor: OK (OK 28, WARN 0, FAIL 0, SKIP 2)")
+    assert completed.stdout.rstrip().endswith("doctor: OK (OK 32, WARN 0, FAIL 0, SKIP 2)")
 
 
 def test_a_rig_in_use_is_not_probed(tmp_path, host):

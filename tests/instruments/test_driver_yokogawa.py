@@ -28,9 +28,11 @@ def test_configure(driver, transcript):
     pa = driver("WT333E")
     mark = transcript.mark()
     pa.configure("P3W4")
+    # headers are on until :COMM:HEAD OFF: the error reply carries its header (short form)
     assert transcript.lines(mark) == (
-        checked(":COMM:REM ON") + checked(":COMM:HEAD OFF") + checked(":NUM:FORM ASC")
-        + checked(":INP:WIR P3W4") + checked(":INP:VOLT:AUTO ON") + checked(":INP:CURR:AUTO ON")
+        ["> :COMM:REM ON", "> :STAT:ERR?", f"< :STAT:ERR {OK}", *checked(":COMM:HEAD OFF"),
+         *checked(":NUM:FORM ASC"), *checked(":INP:WIR P3W4"), *checked(":INP:VOLT:AUTO ON"),
+         *checked(":INP:CURR:AUTO ON")]
     )
     assert pa.wiring == "P3W4"
     assert pa.identify().model == "WT333E"

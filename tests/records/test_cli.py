@@ -24,7 +24,7 @@ def test_rig_runs_lists_runs_newest_first(sqlite_url, capsys):
     assert lines[1].split()[:3] == ["id", "started", "status"]
     assert lines[2].split()[0] == str(killed)
     assert "running (incomplete)" in lines[2] and "ZCS000002" in lines[2]
-    assert "FAIL so far (PASS 0, FAIL 1" in lines[2]
+    assert "INCOMPLETE (FAIL so far; PASS 0, FAIL 1" in lines[2]
     assert "complete" in lines[3] and "ZCS000001 2.14.0" in lines[3]
     assert "PASS (PASS 8, FAIL 0, INCONCLUSIVE 0, ERROR 0, NOT_RUN 36)" in lines[3]
     assert main(["runs", "--records", sqlite_url, "--limit", "1"]) == 0

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from rig.cli import main
 from rig.records import RecordStore
 from tests.plan.runner import PLAN, ROOT, run_plan
 
@@ -53,7 +54,8 @@ def check_complete_run(url: str, verdicts: dict) -> dict:
         assert run["clock"] == "BenchClock" and run["bench_waited_s"] > 0
         assert_matches_verdicts(store, run["id"], verdicts)
         inst = {i["role"]: i for i in store.instruments(run["id"])}
-        assert set(inst) == {"ac_source", "power_analyser", "rcd_dc", "rcd_ac", "ev"}
+        assert set(inst) == {"ac_source", "power_analyser", "rcd_dc", "rcd_ac", "ev",
+                             "safety_tester"}
         for role, described in verdicts["rig"]["instruments"].items():
             for key in ("model", "resource", "vendor", "idn_model", "serial", "firmware",
                         "calibration_due", "accuracy"):
@@ -122,8 +124,12 @@ def test_the_run_is_killed_with_sigkill_and_keeps_what_it_measured(tmp_path):
                      for rid, req in snapshot["requirements"].items()
                      for m in req["measurements"]}
             assert known <= {(m["requirement"], m["name"], m["wall_time"]) for m in stored}
+            # a killed run's verdicts file never says PASS (issue 8): it was left running
+            assert snapshot["schema"] == 2 and snapshot["status"] == "running"
+            assert snapshot["summary"]["verdict"] == "INCOMPLETE"
+            assert snapshot["summary"]["verdict_so_far"] == "PASS"
         # with the rig, the charger and the log lines that led to them
-        assert len(store.instruments(run["id"])) == 5
+        assert len(store.instruments(run["id"])) == 6
         assert run["charger_serial"] == "ZCS000001"
         transcript = store.transcript(run["id"])
         assert transcript and transcript[0]["wall_time"] <= stored[0]["wall_time"]
@@ -140,6 +146,8 @@ def test_the_run_is_killed_with_sigkill_and_keeps_what_it_measured(tmp_path):
         assert derived[first]["derived"] and derived[first]["verdict"] == "PASS"
         assert sum(r["measurements"] for r in derived.values()) == len(stored)
         assert run["summary"]["total"] == 44
+        assert run["summary"]["verdict"] == "INCOMPLETE"
+        assert run["summary"]["verdict_so_far"] == "PASS" and run["summary"]["PASS"] >= 1
     integrity = sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0]
     assert integrity == "ok"
 
@@ -159,7 +167,7 @@ def _measurements_so_far(path: Path) -> list[tuple]:
         return []
 
 
-def test_sigterm_ends_the_run_as_interrupted(tmp_path):
+def test_sigterm_ends_the_run_as_interrupted(tmp_path, capsys):
     path = tmp_path / "records.sqlite"
     cmd = [sys.executable, "-m", "pytest", str(PLAN), "-q", "-p", "no:cacheprovider",
            "--records", f"sqlite:///{path}", "--reports-dir", str(tmp_path / "reports")]
@@ -176,7 +184,13 @@ def test_sigterm_ends_the_run_as_interrupted(tmp_path):
         run = store.run("latest")
         assert run["status"] == "interrupted", output
         assert run["incomplete"] is False and run["finished"] is not None
+        assert run["summary"]["verdict"] == "INCOMPLETE" and run["summary"]["status"] == (
+            "interrupted")
         assert len(store.measurements(run["id"])) >= 3
+    assert "plan verdict: INCOMPLETE" in output
+    assert main(["runs", "--records", f"sqlite:///{path}"]) == 0
+    listed = capsys.readouterr().out
+    assert "interrupted" in listed and "INCOMPLETE (" in listed and " so far; PASS " in listed
 
 
 def test_a_store_that_cannot_be_opened_is_an_error_of_the_run(tmp_path):

@@ -157,6 +157,8 @@ def test_a_signal(outcomes, name):
     assert out.run.returncode == 2  # pytest: interrupted
     assert "KeyboardInterrupt" in out.run.output
     assert "the run was interrupted" in out.run.verdicts["notes"]
+    summary = out.run.verdicts["summary"]  # never PASS for a run that did not end (issue 8)
+    assert summary["status"] == "interrupted" and summary["verdict"] == "INCOMPLETE"
 
 
 def test_a_pytest_timeout(outcomes):

@@ -4,13 +4,15 @@ Both feed the charger's supply terminals through the bench's changeover: only on
 energised at a time (switching a second one on is a settings conflict, -221), as on a rig with
 one supply bus. The output watchdog (``OUTP:PROT:WDOG``) runs on wall-clock time, like the
 instrument's own firmware: if the host goes silent for longer than the delay the output latches
-off until ``OUTP:PROT:CLE``.
+off until ``OUTP:PROT:CLE``. What each accepts is its manual's command table
+(``rig.bench.manuals.ac_sources``).
 """
 
 from __future__ import annotations
 
 import math
 
+from rig.bench.manuals.ac_sources import AC6801B_MANUAL, ASTERION_MANUAL
 from rig.bench.model import STANDBY_CURRENT_A, AcSourceState
 from rig.bench.scpi import Call, ScpiError, fmt_e
 
@@ -181,6 +183,7 @@ class AC6801B(_AcSource):
 
     key = "ac1"
     error_code_format = "{:+d}"
+    manual = AC6801B_MANUAL
 
     def __init__(self, bench, serial: str = "MY56001234"):  # type: ignore[no-untyped-def]
         super().__init__(bench, serial)
@@ -192,6 +195,7 @@ class Asterion(_AcSource):
 
     key = "ac3"
     max_voltage = 300.0
+    manual = ASTERION_MANUAL
 
     def __init__(self, bench, serial: str = "1742A00315"):  # type: ignore[no-untyped-def]
         self.coupled = True

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from zapcharger.hal import HalIo
 from zapcharger.profile import ProfileError, load_profile, parse_override
 
-from rig.bench.bench import BenchError, load_firmware_class
+from rig.bench.bench import BenchError, start_firmware
 from rig.bench.scpi import Call, ScpiError
 
 from .base import EmulatedInstrument
@@ -107,8 +108,7 @@ class BenchControl(EmulatedInstrument):
     @EmulatedInstrument.command("BENCH:FAULt:REBoot")
     def _reboot(self, call: Call) -> None:
         server = self._server(call)
-        server.device.errors.clear()
-        server.device.reset()
+        server.device.power_on()
         server.drop_connections()
 
     # ---- charger-link faults (the firmware is untouched; its links misbehave) ---------------
@@ -170,7 +170,7 @@ class BenchControl(EmulatedInstrument):
         """
         try:
             profile = load_profile(self.host.profile_path, overrides)
-            load_firmware_class(profile.firmware_entry)
+            start_firmware(profile, HalIo())  # the firmware checks its own options
         except (ProfileError, BenchError) as exc:
             raise ScpiError(-224, str(exc)) from None
 
@@ -189,7 +189,7 @@ class BenchControl(EmulatedInstrument):
         items = [call.string(i) for i in range(len(call.params))]
         try:
             profile = load_profile(self.host.profile_path, overrides=items)
-            load_firmware_class(profile.firmware_entry)
+            start_firmware(profile, HalIo())
         except (ProfileError, BenchError) as exc:
             raise ScpiError(-224, str(exc)) from None
 

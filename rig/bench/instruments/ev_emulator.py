@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from rig.bench.manuals.eve1 import MANUAL
 from rig.bench.model import EV_STATE_OHM
 from rig.bench.scpi import Call, ScpiError, fmt_e
 
@@ -33,6 +34,7 @@ def _fmt(value: float) -> str:
 
 class EvEmulator(EmulatedInstrument):
     key = "ev"
+    manual = MANUAL
 
     def __init__(self, bench, serial: str = "EVE1-0042"):  # type: ignore[no-untyped-def]
         super().__init__(bench, serial)

@@ -1,16 +1,18 @@
 """Yokogawa WT333E power analyser (WT300E family): numeric items, integration, peak hold.
 
 Wired between the socket and the EV emulator, three elements on L1..L3 (wiring P3W4). Replies
-without headers once ``:COMM:HEAD OFF`` is sent (with headers otherwise), numbers as
-``2.3012E+02``, ``NAN`` for no data and ``INF`` over range. Its error query is
-``:STATus:ERRor?``, not ``SYST:ERR?``.
+without headers once ``:COMM:HEAD OFF`` is sent (with headers otherwise: the command's whole
+path, short or, with ``:COMM:VERB ON``, long), numbers as ``2.3012E+02``, ``NAN`` for no data
+and ``INF`` over range. Its error query is ``:STATus:ERRor?``, not ``SYST:ERR?``. What it
+accepts is its manual's command table, ``rig.bench.manuals.wt333e``.
 """
 
 from __future__ import annotations
 
 import math
 
-from rig.bench.scpi import Call, ScpiError
+from rig.bench.manuals.wt333e import MANUAL
+from rig.bench.scpi import Call, ScpiError, response_header
 
 from .base import EmulatedInstrument
 
@@ -43,23 +45,21 @@ def _fmt(value: float) -> str:
 class WT333E(EmulatedInstrument):
     key = "pa"
     error_query = ":STATus:ERRor?"
+    manual = MANUAL
 
     def __init__(self, bench, serial: str = "C2QD12345"):  # type: ignore[no-untyped-def]
+        self.remote, self.headers, self.verbose = False, True, False
         super().__init__(bench, serial)
         self.idn = f"YOKOGAWA,WT333E,{serial},F1.03"
 
+    def power_on(self) -> None:
+        """Communication settings return to their power-on values only here, not on *RST."""
+        self.remote, self.headers, self.verbose = False, True, False
+        super().power_on()
+
     def reset(self) -> None:
-        self.remote = False
-        self.headers = True
         self.count = 15
-        self.items: dict[int, tuple[str, str]] = {
-            n: (f, str(e))
-            for n, (f, e) in enumerate(
-                [(f, e) for f in ("U", "I", "P") for e in (1, 2, 3)]
-                + [("S", 1), ("Q", 1), ("LAMBDA", 1), ("PHI", 1), ("FU", 1), ("FI", 1)],
-                start=1,
-            )
-        }
+        self.items = self.default_items()
         self.rate_s = 0.25
         self.wiring = "P3W4"
         self.current_range = 40.0
@@ -69,16 +69,53 @@ class WT333E(EmulatedInstrument):
         self.hold = False
         self.peak_i = [0.0, 0.0, 0.0]
         self.integ_mode = "NORMAL"
-        self.filter1 = "NEVER"
+        self.filter1 = "NEV"
         self.eesr_read_at = self.bench.now
         self.bench.integrator.reset()
         self.bench.integrator.preset_s = 0.0
 
+    @staticmethod
+    def default_items() -> dict[int, tuple[str, str]]:
+        """The items after *RST (preset pattern 1 of the manual, as this bench reads it)."""
+        return {
+            n: (f, str(e))
+            for n, (f, e) in enumerate(
+                [(f, e) for f in ("U", "I", "P") for e in (1, 2, 3)]
+                + [("S", 1), ("Q", 1), ("LAMBDA", 1), ("PHI", 1), ("FU", 1), ("FI", 1)],
+                start=1,
+            )
+        }
+
     def reply(self, call: Call, text: str) -> str:
-        """With ``:COMM:HEAD ON`` the WT prefixes the header of the query."""
+        """With ``:COMM:HEAD ON`` the WT puts the command's header before the data: its whole
+        path whatever form the query used, long with ``:COMM:VERB ON``, short without."""
         if self.headers:
-            return f"{call.header.rstrip('?')} {text}"
+            return f"{response_header(call.pattern, call.suffixes, self.verbose)} {text}"
         return text
+
+    # ---- common commands the WT answers itself ---------------------------------------------
+    @EmulatedInstrument.command("*OPT?")
+    def _opt_q(self, call: Call) -> str:
+        call.count(0)
+        return "NONE"
+
+    @EmulatedInstrument.command(":STATus:ERRor?")
+    def _stat_err_q(self, call: Call) -> str:
+        call.count(0)
+        text = self.pop_error()
+        if self.stored.get(":STATus:QMESsage") == "0":  # the code alone
+            text = text.partition(",")[0]
+        return self.reply(call, text)
+
+    @EmulatedInstrument.command(":STATus:CONDition?")
+    def _stat_cond_q(self, call: Call) -> str:
+        call.count(0)
+        return self.reply(call, "0")  # bit 0 (UPD) is never held: data is always fresh
+
+    @EmulatedInstrument.command(":STATus:SPOLl?")
+    def _stat_spoll_q(self, call: Call) -> str:
+        call.count(0)
+        return self.reply(call, self._stb(call))
 
     # ---- communication ----------------------------------------------------------------
     @EmulatedInstrument.command(":COMMunicate:REMote")
@@ -96,6 +133,20 @@ class WT333E(EmulatedInstrument):
     @EmulatedInstrument.command(":COMMunicate:HEADer?")
     def _head_q(self, call: Call) -> str:
         return self.reply(call, str(int(self.headers)))
+
+    @EmulatedInstrument.command(":COMMunicate:VERBose")
+    def _verb(self, call: Call) -> None:
+        call.count(1)
+        self.verbose = call.boolean(0)
+
+    @EmulatedInstrument.command(":COMMunicate:VERBose?")
+    def _verb_q(self, call: Call) -> str:
+        return self.reply(call, str(int(self.verbose)))
+
+    @EmulatedInstrument.command(":COMMunicate:STATus?")
+    def _comm_stat_q(self, call: Call) -> str:
+        call.count(0)
+        return self.reply(call, "0")
 
     @EmulatedInstrument.command(":COMMunicate:WAIT")
     def _wait(self, call: Call) -> None:
@@ -137,6 +188,24 @@ class WT333E(EmulatedInstrument):
         function, element = self.items.get(n, ("NONE", "1"))
         return self.reply(call, f"{function},{element}" if function != "NONE" else "NONE")
 
+    @EmulatedInstrument.command(":NUMeric[:NORMal]:CLEar")
+    def _num_clear(self, call: Call) -> None:
+        call.count(1, 2)
+        if call.raw(0).strip().upper() == "ALL":
+            call.count(1)
+            self.items.clear()
+            return
+        start = call.integer(0, 1, 255)
+        end = call.integer(1, start, 255) if len(call.params) > 1 else 255
+        for n in range(start, end + 1):
+            self.items.pop(n, None)
+
+    @EmulatedInstrument.command(":NUMeric[:NORMal]:PRESet")
+    def _num_preset(self, call: Call) -> None:
+        call.count(1)
+        call.integer(0, 1, 4)
+        self.items = self.default_items()
+
     @EmulatedInstrument.command(":NUMeric[:NORMal]:VALue?")
     def _value_q(self, call: Call) -> str:
         if call.params:
@@ -166,7 +235,8 @@ class WT333E(EmulatedInstrument):
     @EmulatedInstrument.command(":STATus:FILTer<n>")
     def _filter(self, call: Call) -> None:
         call.suffix(valid=range(1, 17))
-        self.filter1 = call.choice(0, ["RISE", "FALL", "BOTH", "NEVer"])
+        self.filter1 = call.choice(0, {"RISE": "RISE", "FALL": "FALL", "BOTH": "BOTH",
+                                       "NEVer": "NEV"})
 
     @EmulatedInstrument.command(":STATus:FILTer<n>?")
     def _filter_q(self, call: Call) -> str:
@@ -180,7 +250,7 @@ class WT333E(EmulatedInstrument):
             self.eesr_read_at / self.rate_s + 1e-9
         )
         self.eesr_read_at = now
-        return self.reply(call, str(1 if updated and self.filter1 != "NEVER" else 0))
+        return self.reply(call, str(1 if updated and self.filter1 != "NEV" else 0))
 
     # ---- integration -------------------------------------------------------------------
     @EmulatedInstrument.command(":INTEGrate:MODE")
