@@ -1,10 +1,13 @@
 """Exclusive access to an emulated instrument: a session lock, as real LAN instruments have.
 
 On hardware, exclusive access is the transport's: a VXI-11 ``device_lock`` or a HiSLIP lock,
-taken through pyvisa (``resource.lock_excl()``). A raw ``::5025::SOCKET`` port has no such lock;
-Keysight instruments put one into SCPI instead (``SYSTem:LOCK:REQuest?`` / ``:RELease`` /
-``:OWNer?``, e.g. the 33500B, 34460A and N6700 programming guides), and that is what every
-emulated instrument implements on its socket port, so the rig can hold each one for a run:
+taken through pyvisa (``resource.lock_excl()``). The emulated instruments have only a raw
+``::SOCKET`` port, which has no such lock, so their port offers the equivalent in SCPI, modelled
+on Keysight's (``SYSTem:LOCK:REQuest?`` / ``:RELease`` / ``:OWNer?``, e.g. the 33500B, 34460A
+and N6700 programming guides). It belongs to the emulated LAN port, as a VXI-11 lock belongs to
+the transport, not to the instrument's command set: the port answers these commands itself
+(one a message) and the instrument's parser and command table (``rig.bench.manuals``) never see
+them. The rig holds each instrument with it for a run:
 
 ==================================  ==============================================================
 ``SYSTem:LOCK:REQuest?``            ``1``: this connection holds the lock (granted, or already
@@ -39,13 +42,14 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from rig.bench.scpi import Call, ScpiDevice, ScpiError, printable, split_commands
+from rig.bench.scpi import ScpiDevice, ScpiError, printable, split_commands
 
 log = logging.getLogger(__name__)
 
@@ -102,18 +106,7 @@ class SessionLock:
         self.owner: Session | None = None
         self.refused = 0
         self.violations: deque[Violation] = deque(maxlen=VIOLATIONS_KEPT)
-        #: The session whose message is being processed (set under the instrument's lock).
-        self.current: Session | None = None
         self._lock = threading.Lock()
-
-    def install(self, device: ScpiDevice) -> None:
-        """Add the ``SYSTem:LOCK`` commands (and ``BENCH:AUTH?`` with a token) to ``device``."""
-        device.add("SYSTem:LOCK:REQuest?", self._request)
-        device.add("SYSTem:LOCK:RELease", self._release)
-        device.add("SYSTem:LOCK:OWNer?", self._owner_q)
-        device.add("SYSTem:LOCK:VIOLation?", self._violation_q)
-        if self.token is not None:
-            device.add("BENCH:AUTHenticate?", self._auth_q)
 
     # ---- the admission check (the server calls it before a message is parsed) --------------
     def admit(self, session: Session, message: str) -> bool:
@@ -154,12 +147,8 @@ class SessionLock:
     @contextmanager
     def queue_of(self, session: Session, device: ScpiDevice) -> Iterator[None]:
         """While a foreign session is served, the device's error queue is that session's."""
-        self.current = session
         if not self.private(session):
-            try:
-                yield
-            finally:
-                self.current = None
+            yield
             return
         errors, esr = device.errors, device.esr
         device.errors, device.esr = session.errors, session.esr
@@ -168,7 +157,6 @@ class SessionLock:
         finally:
             session.esr = device.esr
             device.errors, device.esr = errors, esr
-            self.current = None
 
     def closed(self, session: Session) -> None:
         """The connection ended: a lock it held is released (as a VXI-11 link's is)."""
@@ -180,35 +168,40 @@ class SessionLock:
         """The instrument rebooted or dropped its connections: nobody holds it."""
         self.owner = None
 
-    # ---- the commands ---------------------------------------------------------------------
-    def _request(self, call: Call) -> str:
-        call.count(0)
-        session = self.current
-        if session is None:
-            return "0"
-        if self.owner is None:
-            self.owner = session
-            log.info("%s: locked by %s", self.name, session.peer)
-        return "1" if self.owner is session else "0"
+    # ---- the commands (handled by the port, before the instrument's parser) --------------
+    def handle(self, session: Session, message: str) -> tuple[bool, str | None]:
+        """``(True, reply)`` if ``message`` is one of this port's own commands (one command a
+        message), else ``(False, None)``: the instrument's parser takes it."""
+        match = _PORT_COMMAND.fullmatch(message.strip())
+        if match is None:
+            return False, None
+        name, arg = match.group("name").upper(), (match.group("arg") or "").strip()
+        kind = next(k for k, pattern in _PORT_COMMANDS.items() if re.fullmatch(pattern, name))
+        if kind == "AUTH":
+            return (True, self._auth(session, arg)) if self.token is not None else (False, None)
+        if arg:
+            return False, None  # none of the others takes a parameter: the parser says -108
+        if kind == "REQUEST":
+            if self.owner is None:
+                self.owner = session
+                log.info("%s: locked by %s", self.name, session.peer)
+            return True, "1" if self.owner is session else "0"
+        if kind == "RELEASE":
+            if self.owner is session:
+                self.owner = None
+            return True, None
+        if kind == "OWNER":
+            return True, f'"{self.owner.peer}"' if self.owner is not None else '"NONE"'
+        with self._lock:  # VIOLATION
+            last = self.violations[-1] if self.violations else Violation("", "")
+            return True, f'{self.refused},"{last.peer}","{last.message}"'
 
-    def _release(self, call: Call) -> None:
-        call.count(0)
-        if self.owner is not None and self.owner is self.current:
-            self.owner = None
-
-    def _owner_q(self, call: Call) -> str:
-        call.count(0)
-        return f'"{self.owner.peer}"' if self.owner is not None else '"NONE"'
-
-    def _auth_q(self, call: Call) -> str:
+    def _auth(self, session: Session, given: str) -> str:
         """``1``: the token is right, this connection may do anything; ``0``: it is not (the
         attempt is counted like a refused write)."""
-        call.count(1)
-        session = self.current
-        given = call.string(0)
-        if session is None or self.token is None:
-            return "0"
-        if hmac.compare_digest(given.encode(), self.token.encode()):
+        if len(given) >= 2 and given[0] == given[-1] and given[0] in "'\"":
+            given = given[1:-1]
+        if self.token is not None and hmac.compare_digest(given.encode(), self.token.encode()):
             session.authenticated = True
             return "1"
         with self._lock:
@@ -217,8 +210,16 @@ class SessionLock:
         log.warning("%s: wrong token from %s", self.name, session.peer)
         return "0"
 
-    def _violation_q(self, call: Call) -> str:
-        call.count(0)
-        with self._lock:
-            last = self.violations[-1] if self.violations else Violation("", "")
-            return f'{self.refused},"{last.peer}","{last.message}"'
+
+#: The port's own commands (upper case; short or long form of each mnemonic).
+_PORT_COMMANDS = {
+    "REQUEST": r":?SYST(EM)?:LOCK:REQ(UEST)?\?",
+    "RELEASE": r":?SYST(EM)?:LOCK:REL(EASE)?",
+    "OWNER": r":?SYST(EM)?:LOCK:OWN(ER)?\?",
+    "VIOLATION": r":?SYST(EM)?:LOCK:VIOL(ATION)?\?",
+    "AUTH": r":?BENCH:AUTH(ENTICATE)?\?",
+}
+_PORT_COMMAND = re.compile(
+    r"(?P<name>" + "|".join(f"(?:{p})" for p in _PORT_COMMANDS.values()) + r")(?:\s+(?P<arg>.*))?",
+    re.I | re.S,
+)

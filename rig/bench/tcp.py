@@ -74,8 +74,10 @@ class _Handler(socketserver.StreamRequestHandler):
                     owner.last_message_wall = time.monotonic()
                     if not access.admit(session, line):
                         continue  # a foreign write while the rig holds the instrument
-                    with access.queue_of(session, owner.device):
-                        reply = owner.device.process(line)
+                    handled, reply = access.handle(session, line)  # SYST:LOCK, BENCH:AUTH?
+                    if not handled:
+                        with access.queue_of(session, owner.device):
+                            reply = owner.device.process(line)
                     for hook in owner.on_message:
                         hook(line)
                 if reply is None:
@@ -125,7 +127,6 @@ class ScpiServer:
         self.overruns = 0
         #: Exclusive access (``SYSTem:LOCK``): who holds the instrument, what it refused.
         self.access = SessionLock(name, token)
-        self.access.install(device)
         self.fault = LinkFault()
         self.connections: set[socket.socket] = set()
         self.on_message: list[Callable[[str], None]] = []

@@ -74,6 +74,10 @@ def test_a_charger_whose_old_connection_is_dead_takes_its_id_back(central):
             assert time.monotonic() - started >= ALIVE_CHECK_S * 0.9
             assert central.intruders == []
             assert back.call(call.Heartbeat()).current_time
+            dead.close()  # the old socket's late end does not unregister the new one
+            time.sleep(0.1)
+            assert central.is_connected(CP_ID)
+            assert back.call(call.Heartbeat()).current_time
         finally:
             back.stop()
     finally:
