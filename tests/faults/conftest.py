@@ -9,14 +9,13 @@ it was accepted. Every test leaves the links repaired: the fixtures set every li
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import pyvisa
 
-from rig.bench.host import TOKEN_ENV, BenchHost
+from rig.bench.host import BenchHost
 from rig.instruments.base import ScpiInstrument
 from rig.instruments.registry import open_instrument
 from rig.transport import Transcript
@@ -31,11 +30,9 @@ KEYS = {
 def host() -> Iterator[BenchHost]:
     """A running emulated bench (virtual clock, the real charger firmware)."""
     bench = BenchHost().start()
-    os.environ[TOKEN_ENV] = bench.token  # as the in-process bench does: the drivers read it
     try:
         yield bench
     finally:
-        os.environ.pop(TOKEN_ENV, None)
         bench.stop()
 
 
@@ -46,13 +43,13 @@ def bench(host: BenchHost) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def ctrl(bench: dict[str, str]) -> Iterator[Any]:
+def ctrl(bench: dict[str, str], host: BenchHost) -> Iterator[Any]:
     """The bench control port as a plain pyvisa resource."""
     rm = pyvisa.ResourceManager("@py")
     res = rm.open_resource(
         bench["ctrl"], read_termination="\n", write_termination="\n", timeout=20_000
     )
-    assert res.query(f'BENCH:AUTH? "{os.environ[TOKEN_ENV]}"') == "1"
+    assert res.query(f'BENCH:AUTH? "{host.token}"') == "1"
     try:
         yield res
     finally:
