@@ -114,3 +114,21 @@ def test_a_wrong_exclusive_access_names_the_key(value, message):
     with pytest.raises(ConfigError) as caught:
         exclusive_modes({"exclusive_access": value}, {"ev": "TCPIP0::h::1::SOCKET"}, "my.yaml")
     assert str(caught.value) == message
+
+
+def test_without_a_lock_a_foreign_write_shows_in_the_settings_read_back(bench, driver):
+    """An instrument the rig cannot lock (``exclusive_access: none``): what another client
+    changed is found by reading back what the rig set, once, naming the setting."""
+    ev = driver("EVE-1")
+    ev.vehicle_state = "B"
+    ev.pp_resistance = 220
+    assert ev.changed_settings() == []  # nobody else: nothing to say
+    sock, rfile = raw_client(bench["ev"])
+    try:
+        sock.sendall(b"SOUR:CP:STAT A\n")
+        assert ask(sock, rfile, "*OPC?") == "1"
+    finally:
+        sock.close()
+    assert ev.changed_settings() == [
+        "vehicle_state is A, the rig set B ('SOUR:CP:STAT B')"]
+    assert ev.changed_settings() == []  # reported once
