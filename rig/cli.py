@@ -4,8 +4,9 @@ Plans run with plain pytest (``pytest testplans/iec61851``). ``rig`` adds what i
 serving the emulated bench to other processes (``rig bench serve``), the record store's runs
 (``rig runs``), checking a rig before a run (``rig doctor``), the rig locks (``rig lock``), the
 compliance report of a run (``rig report``), a requirement across runs (``rig trend``), two
-runs compared for CI (``rig compare``) and the charger builds of the nightly matrix (``rig
-build``); later issues add ``rig eol``.
+runs compared for CI (``rig compare``), the charger builds of the nightly matrix (``rig
+build``) and a lab of labgrid places on this host (``rig lab serve``); later issues add
+``rig eol``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 def _bench_serve(args: argparse.Namespace) -> int:
     from zapcharger.profile import ProfileError, parse_override
 
+    from rig.bench.bench import BenchError
     from rig.bench.host import BenchHost
     from rig.bench.process import write_env_file
 
@@ -39,6 +41,9 @@ def _bench_serve(args: argparse.Namespace) -> int:
         ).start()
     except ProfileError as exc:
         print(f"rig bench serve: {exc}", file=sys.stderr)
+        return 2
+    except BenchError as exc:  # the firmware the profile names cannot be loaded or started
+        print(f"rig bench serve: cannot start the bench: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"rig bench serve: cannot start the bench: {exc}", file=sys.stderr)
@@ -169,8 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", help="check a rig before a run: instruments, identities, errors, calibration, "
         "the charger's console and CAN; prints what is wrong and how to fix it")
     doctor.add_argument("--lg-env", metavar="FILE", default=None,
-                        help="the rig file (default rigs/emulator.yaml; its in-process bench is "
-                        "started for the check)")
+                        help="the rig file (default ./rigs/emulator.yaml, else the built-in "
+                        "bench's; its in-process bench is started for the check)")
     doctor.add_argument("--power", action="store_true",
                         help="switch the charger on through the AC source to check its console "
                         "and CAN (watchdogs armed; the rig is made safe again after)")
@@ -185,13 +190,46 @@ def build_parser() -> argparse.ArgumentParser:
     from rig.builds import add_parser as add_build_parser
 
     add_build_parser(sub)  # rig build list|args|check
+    from rig.labgrid.lab import add_parser as add_lab_parser
+
+    add_lab_parser(sub)  # rig lab serve
     return parser
 
 
+def commands() -> list[str]:
+    """Every sub-command (``bench serve``, ``lock list``, ...), for help and the door's tests."""
+    out: list[str] = []
+
+    def walk(parser: argparse.ArgumentParser, prefix: list[str]) -> None:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            out.append(" ".join(prefix))
+        for action in subs:
+            for name, child in action.choices.items():
+                walk(child, [*prefix, name])
+
+    walk(build_parser(), [])
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Bad input (argparse's own checks, then ``rig.door``) is exit 2 with one message naming
+    the option, file, key or variable; nothing is started before it is through."""
+    from rig.door import check_command
+    from rig.errors import ConfigError
+
     args = build_parser().parse_args(argv)
     func: Any = args.func
-    return int(func(args) or 0)
+    try:
+        check_command(args)
+        return int(func(args) or 0)
+    except ConfigError as exc:
+        name = " ".join(n for n in (args.command, getattr(args, "bench_command", None),
+                                    getattr(args, "lock_command", None),
+                                    getattr(args, "build_command", None),
+                                    getattr(args, "lab_command", None)) if n)
+        print(f"rig {name}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -30,10 +30,9 @@ from typing import Any, TextIO
 
 from rig.calibration import MISSING, NOT_APPLICABLE, OVERDUE, SOON, calibration_state
 from rig.errors import ConfigError, RigError
+from rig.labgrid.builtin import default_rig_file
 
 OK, WARN, FAIL, SKIP = "OK", "WARN", "FAIL", "SKIP"
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_ENV = ROOT / "rigs" / "emulator.yaml"
 #: How long an instrument may take to answer during the check, s (at most; the rig file's
 #: own ``timeout`` when it is shorter).
 PROBE_TIMEOUT_S = 5.0
@@ -52,7 +51,8 @@ class Row:
 class Doctor:
     def __init__(self, env_path: str | Path | None = None, power: bool = False,
                  out: TextIO | None = None):
-        self.env_path = Path(env_path) if env_path else DEFAULT_ENV
+        # no --lg-env: ./rigs/emulator.yaml, else the built-in bench's (installed) rig file
+        self.env_path = Path(env_path) if env_path else default_rig_file(Path.cwd())
         self.power = power
         self.out = out or sys.stdout
         self.rows: list[Row] = []

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.errors import RigError
+from rig.redact import redact
 
 ENV_DIR = "RIG_LOCK_DIR"
 SUFFIX = ".lock"
@@ -101,7 +102,7 @@ def _command() -> str:
     argv = list(getattr(sys, "orig_argv", None) or sys.argv)
     if argv:
         argv[0] = os.path.basename(argv[0])
-    return shlex.join(argv) or "?"
+    return redact(shlex.join(argv)) or "?"  # a password in --records never lands in a lock
 
 
 def _holder(role: str, key: str) -> dict[str, Any]:
@@ -344,3 +345,97 @@ def _unlink_locked(path: Path, wait: bool) -> None:
             path.unlink()
     finally:
         os.close(fd)
+
+
+# ---- labgrid places: the coordinator's lock -----------------------------------------------------
+#: How often a run waiting for a busy place asks again, s.
+PLACE_POLL_S = 0.5
+
+
+class PlaceLock:
+    """A labgrid place, held through its coordinator for the whole run (a rig file with a
+    ``RemotePlace``): acquired before the place's resources are read, released at the end.
+
+    The coordinator's lock works across machines, but it is labgrid's ``host/user`` that holds
+    it, never a process, and it never expires: a run killed outright leaves its place acquired
+    for ever. So the holder (user, host, pid, start, command line) goes into the place's
+    comment, and a run that finds the place held by a process of *this* host that is gone
+    releases it and takes it (logged: ``recovered place ...``). A place held from another host,
+    or acquired by hand (``labgrid-client acquire``), is never taken away: that needs a person
+    (``labgrid-client -p NAME release --kick``).
+
+    ``wait_s`` > 0: a busy place is asked for again every 0.5 s until it is free or the time
+    is up; 0 refuses at once. Either way :class:`RigBusyError` names the holder.
+    """
+
+    def __init__(self, places: Iterable[str], address: str | None = None, wait_s: float = 0.0):
+        self.places = list(places)
+        self.address = address
+        self.wait_s = max(float(wait_s), 0.0)
+        self.coordinator: Any = None
+        self._held: list[str] = []
+        #: What the acquisition had to do (recovered places), for the run's notes.
+        self.notes: list[str] = []
+
+    def acquire(self) -> PlaceLock:
+        import time
+
+        from rig.labgrid.places import Coordinator, CoordinatorError, holder_of
+
+        self.coordinator = coord = Coordinator(self.address)
+        self.address = coord.address
+        try:
+            for name in self.places:
+                deadline = time.monotonic() + self.wait_s
+                while True:
+                    place = coord.place(name)
+                    if place is None:
+                        known = ", ".join(sorted(coord.places())) or "none"
+                        raise RigError(f"labgrid coordinator at {coord.address}: no place "
+                                       f"'{name}' (places: {known})")
+                    if not place.acquired:
+                        try:
+                            coord.acquire(name, _holder("place", f"place:{name}"))
+                        except CoordinatorError as exc:
+                            if exc.code != "FAILED_PRECONDITION":
+                                raise
+                            continue  # another run was faster: look again
+                        self._held.append(name)
+                        break
+                    holder = holder_of(place)
+                    if holder and pid_alive(holder.get("pid"), holder.get("host")) is False:
+                        coord.release(name, from_user=place.acquired)
+                        note = (f"recovered place {name} from a run that is gone: "
+                                f"{describe_holder(holder)}")
+                        self.notes.append(note)
+                        continue
+                    if time.monotonic() >= deadline:
+                        who = describe_holder(holder) if holder else (
+                            f"{place.acquired} (acquired by hand, not by a rig run)")
+                        waited = (f"waited {self.wait_s:g} s; " if self.wait_s
+                                  else "not waiting (--place-wait 0); ")
+                        raise RigBusyError(
+                            f"place {name} is in use: acquired through the coordinator at "
+                            f"{coord.address} by {who}; {waited}wait longer with --place-wait "
+                            f"SECONDS, or end that run (a killed run's place on this host is "
+                            f"recovered by the next run; from another host: labgrid-client "
+                            f"-x {coord.address} -p {name} release --kick)")
+                    time.sleep(PLACE_POLL_S)
+        except BaseException:
+            self.release()
+            raise
+        return self
+
+    def release(self) -> None:
+        coord, self.coordinator = self.coordinator, None
+        if coord is None:
+            return
+        for name in self._held:
+            with contextlib.suppress(Exception):  # the run is ending: best effort, never hide
+                coord.release(name)                # the run's own result
+        self._held.clear()
+        coord.close()
+
+    @property
+    def held(self) -> list[str]:
+        return list(self._held)

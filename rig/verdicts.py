@@ -33,6 +33,7 @@ from typing import Any, Protocol
 
 from rig.catalogue import Catalogue
 from rig.measure import Measurement, Verdict, worst
+from rig.redact import redact
 
 SCHEMA_VERSION = 2
 #: The summary verdict of a run that did not end normally (never PASS, whatever it measured).
@@ -168,7 +169,7 @@ class VerdictBook:
     def write(self, *paths: str | Path) -> None:
         """Write the verdicts file atomically to each path (directories are created)."""
         with self._lock:
-            text = json.dumps(self.as_dict(), indent=2, default=str)
+            text = redact(json.dumps(self.as_dict(), indent=2, default=str))
         for path in paths:
             path = Path(path)
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,80 @@ M = TypeVar("M", bound=BaseModel)
 #: libyaml's loader where PyYAML was built with it (the same documents, ten times faster).
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+#: Bounds on every YAML file the rig reads (rig files, catalogues, charger profiles). Real files
+#: are far below them (the catalogue: 40 kB, 3 000 nodes, 8 levels). A hostile one is refused
+#: before anything builds or walks it: an alias bomb (a few lines that expand to billions of
+#: nodes: PyYAML shares aliased objects, but labgrid's template resolution, pydantic and
+#: json walk them expanded, for minutes and gigabytes), a huge file, a nesting deep enough to
+#: overflow a recursive walker.
+MAX_BYTES = 2_000_000
+MAX_DEPTH = 64
+MAX_NODES = 200_000
+
+
+def read_bounded(path: str | Path) -> str:
+    """The text of a YAML file, refused (:class:`ConfigError`) if it is unreadable, not UTF-8,
+    larger than :data:`MAX_BYTES` or hostile (:func:`check_hostile`)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ConfigError(str(path), "<file>", f"a YAML file of at most {MAX_BYTES} bytes "
+                                                   f"(it has {size})")
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), "<file>", f"a readable file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), "<file>", f"UTF-8 text ({exc.reason} at byte "
+                                               f"{exc.start})") from None
+    check_hostile(text, str(path))
+    return text
+
+
+def check_hostile(text: str, source: str) -> None:
+    """Refuse YAML whose expanded size or depth is beyond the bounds, from its event stream
+    alone (iterative, so it costs one pass and stops at the first excess; a syntax error is
+    left to the parser that reports it with its line)."""
+    if len(text) > MAX_BYTES:
+        raise ConfigError(source, "<file>", f"a YAML text of at most {MAX_BYTES} characters")
+    sizes: dict[str, int] = {}  # expanded node count of each anchor
+    stack: list[list[Any]] = []  # open collections: [anchor, nodes so far, line]
+    total = 0
+    try:
+        for event in yaml.parse(text, Loader=SafeLoader):
+            line = event.start_mark.line + 1 if event.start_mark else None
+            if isinstance(event, yaml.CollectionStartEvent):
+                stack.append([event.anchor, 1, line])
+                total += 1
+                if len(stack) > MAX_DEPTH:
+                    raise ConfigError(source, "<file>", f"YAML nested at most {MAX_DEPTH} levels "
+                                                        "deep", line)
+                continue
+            if isinstance(event, yaml.CollectionEndEvent):
+                anchor, count, _ = stack.pop()
+                if anchor:
+                    sizes[anchor] = count
+                if stack:
+                    stack[-1][1] += count
+                continue
+            if isinstance(event, yaml.AliasEvent):
+                size = sizes.get(event.anchor, 1)
+            elif isinstance(event, yaml.ScalarEvent):
+                size = 1
+                if event.anchor:
+                    sizes[event.anchor] = 1
+            else:
+                continue
+            total += size
+            if stack:
+                stack[-1][1] += size
+            if total > MAX_NODES:
+                raise ConfigError(
+                    source, "<file>", f"YAML of at most {MAX_NODES} values with its aliases "
+                    f"expanded (aliases (*name) multiply it: an alias bomb?)", line)
+    except yaml.YAMLError:
+        return
+
 
 def key_lines(text: str, root: yaml.Node | None = None) -> dict[str, int]:
     """Map dotted key paths (list items as indices) to 1-based line numbers."""
@@ -99,13 +173,7 @@ def read_yaml(path: str | Path) -> tuple[Any, dict[str, int]]:
     """Parse a YAML file; a missing file, a syntax error, a value YAML cannot build or a key
     given twice is a :class:`ConfigError`."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(path), "<file>", f"a readable file ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(str(path), "<file>", f"UTF-8 text ({exc.reason} at byte "
-                                               f"{exc.start})") from None
+    text = read_bounded(path)
     try:
         data = yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError as exc:

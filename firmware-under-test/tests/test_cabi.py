@@ -208,3 +208,16 @@ def test_firmware_options_must_be_a_mapping() -> None:
     with pytest.raises(ProfileError) as info:
         load_profile(overrides={"firmware_options": 5})
     assert info.value.key == "firmware_options"
+
+
+def test_a_link_the_firmware_lacks_drops_and_counts_what_arrives(example: str) -> None:
+    """The example exports no CAN and no OCPP functions: frames for them are dropped, counted,
+    and shown in status() (what BENCH:CHAR:STAT? prints)."""
+    fw = firmware(example)
+    fw.can_receive(0x201, b"\x00\x01")
+    fw.ocpp_connected(True)
+    fw.ocpp_receive('[2,"1","Reset",{"type":"Soft"}]')
+    status = fw.status()
+    assert status["ignored"] == {"evse_console_input": 0, "evse_can_receive": 1,
+                                 "evse_ocpp_receive": 1, "evse_ocpp_connected": 1}
+    assert status["cp_mode"] == "disconnected" and status["next_event_in"] == math.inf

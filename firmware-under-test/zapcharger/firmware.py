@@ -78,7 +78,8 @@ class Firmware:
         p = self.profile
         self._rcd = RcdSupervisor(p.rcd)
         self._limits = CurrentLimits(
-            p.limits.max_current_a, p.timing.duty_update_s, p.timing.duty_step_a)
+            p.limits.max_current_a, p.timing.duty_update_s, p.timing.duty_step_a,
+            p.limits.hold_lowered)
         self._soft = SoftStart(p.soft_start)
         self._auth = Authoriser(p.auth)
         self._supply = SupplyMonitor(p.supply)

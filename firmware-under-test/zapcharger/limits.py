@@ -19,8 +19,11 @@ from zapcharger.timebase import EPS
 class CurrentLimits:
     """The arbiter: live limit from its sources, and the (delayed) limit the PWM applies."""
 
-    def __init__(self, station_a: float, delay_s: float, step_a: float = 0.0):
+    def __init__(
+        self, station_a: float, delay_s: float, step_a: float = 0.0, hold_lowered: bool = False
+    ):
         self.station_a = station_a
+        self.hold_lowered = hold_lowered
         self.delay_s = delay_s
         self.step_a = step_a
         self._next_step: float | None = None
@@ -51,6 +54,8 @@ class CurrentLimits:
     def update(self, now: float, pwm_on: bool) -> None:
         """Feed the live limit through the duty-update delay (none while the PWM is off)."""
         live = self.live
+        if pwm_on and self.hold_lowered and live > self.applied:
+            live = self.applied  # the defect: a raise waits for the next session
         if not pwm_on:
             self._pipeline.clear()
             self._next_step = None

@@ -69,11 +69,17 @@ class Timing(_Section):
         3.0, ge=0, description="s, PWM stopped while EV stays in C -> contactor opens (seq. 10.2)"
     )
     lock_before_close_s: float = Field(0.1, ge=0, description="s, lock engaged -> contactor close")
+    task_period_s: float = Field(
+        0.0, ge=0, description="s, PWM start and close only on ticks of this period (0: at once)"
+    )
 
 
 class Cable(_Section):
     honour_pp: bool = Field(True, description="limit the advertised current to the PP rating")
     reject_invalid_pp: bool = Field(True, description="refuse to charge with missing/invalid PP")
+    read_once: bool = Field(
+        False, description="read the PP rating once per power-up and keep it (a defect)"
+    )
 
 
 class Rcd(_Section):
@@ -86,6 +92,9 @@ class Rcd(_Section):
     self_test_ma: float = Field(10.0, gt=0, description="mA, current of the test winding")
     self_test_s: float = Field(0.1, ge=0, description="s, duration of the self-test")
     reset_on_unplug: bool = Field(True, description="a trip is cleared only by unplugging")
+    unplug_clears: bool = Field(
+        True, description="unplugging clears a trip (false: only a power cycle does)"
+    )
     report_trip: bool = Field(True, description="LED red and OCPP Faulted/GroundFailure on trip")
 
 
@@ -121,6 +130,9 @@ class Supply(_Section):
 
 class Limits(_Section):
     max_current_a: float = Field(32.0, ge=6, le=80, description="A, hardware current limit")
+    hold_lowered: bool = Field(
+        False, description="a lowered limit is not raised again while the PWM runs (a defect)"
+    )
 
 
 class Thermal(_Section):
@@ -152,6 +164,9 @@ class Auth(_Section):
 
 class Ventilation(_Section):
     allow_state_d: bool = Field(False, description="charge in state D (needs ventilation)")
+    stop_on_d_while_charging: bool = Field(
+        True, description="open when a charging vehicle asks for D (false: only refuse to close)"
+    )
 
 
 class Lock(_Section):
@@ -378,10 +393,12 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any, source: str) -> None
     node: Any = data
     for i, part in enumerate(parts[:-1]):
         if not isinstance(node, dict):
-            raise ProfileError(source, ".".join(parts[:i]), "a section, not a value")
+            raise ProfileError(source, key, f"a known key ({'.'.join(parts[:i])} is a value, "
+                                            "not a section)")
         node = node.setdefault(part, {})
     if not isinstance(node, dict):
-        raise ProfileError(source, ".".join(parts[:-1]), "a section, not a value")
+        raise ProfileError(source, key, f"a known key ({'.'.join(parts[:-1])} is a value, not "
+                                        "a section)")
     node[parts[-1]] = value
 
 
@@ -427,6 +444,10 @@ def load_profile(
             except ValidationError as exc:
                 err = exc.errors()[0]
                 loc = ".".join(str(p) for p in err["loc"])
+                if err.get("type") == "extra_forbidden" and key.startswith(f"{loc}."):
+                    # a section that does not exist (no.such.knob): name the key given
+                    err = {**err, "loc": tuple(key.split("."))}
+                    loc = key
                 raise ProfileError("--charger-set", loc or key, _expected(err)) from None
     return _validate(data, source, lines)
 

@@ -8,6 +8,7 @@ straight from one deadline to the next.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +93,7 @@ class ChargeController:
         self.tx_started = False  # the session's transaction was opened
         self.available = True
         self.pp_rating: float | None = None
+        self._first_cable: float | None = None  # cable.read_once (a defect)
         self.pp_invalid = False
         self.advertised = 0.0
         self.duty: float | None = None
@@ -153,7 +155,7 @@ class ChargeController:
             for name in list(self.faults):
                 self._clear_fault(name)
             self.rcd.selftest_failed = False
-            if self.rcd.latched and self.p.rcd.reset_on_unplug:
+            if self.rcd.latched and self.p.rcd.reset_on_unplug and self.p.rcd.unplug_clears:
                 self.rcd.clear_latch()
                 self.events.append(("rcd_reset", "unplug"))
 
@@ -169,7 +171,12 @@ class ChargeController:
             self.events.append(("rcd_reset", "self"))
 
     def _cable(self, now: float, hal: HalIo) -> None:
-        self.pp_rating = cable_rating(hal.pp_ohm)
+        rating = cable_rating(hal.pp_ohm)
+        if self.p.cable.read_once:  # the defect: the first cable of this power-up, for good
+            if self._first_cable is None and rating is not None and self.cp in PLUGGED:
+                self._first_cable = rating
+            rating = self._first_cable if self._first_cable is not None else rating
+        self.pp_rating = rating
         self.pp_invalid = (
             self.cp in PLUGGED and self.pp_rating is None and self.p.cable.reject_invalid_pp
         )
@@ -207,7 +214,7 @@ class ChargeController:
         if want and self.limits.live >= MIN_CURRENT_A - 1e-9:
             if self.allowed_since is None:
                 self.allowed_since = now
-            if due(self.allowed_since + self.p.timing.pwm_start_after_b_s, now):
+            if due(self._tick(self.allowed_since + self.p.timing.pwm_start_after_b_s), now):
                 self._set_pwm(True, now)
         else:
             self.allowed_since = None
@@ -254,11 +261,20 @@ class ChargeController:
             test_end = now + p.rcd.self_test_s
             close_at = max(close_at, test_end)
             self._set_winding(True)
+        close_at = self._tick(close_at)
         lock_at = None
         if p.lock.fitted and p.lock.lock_before_close and not self.lock:
             lock_at = max(now, close_at - p.timing.lock_before_close_s)
         self.cycle = Cycle(now, close_at, lock_at, test_end, passed=not p.rcd.self_test)
         self.events.append(("cycle", now))
+
+    def _tick(self, t: float) -> float:
+        """``t``, or with ``timing.task_period_s`` the first task tick at or after it (a
+        firmware whose main loop acts only every period: its delays jitter by up to one)."""
+        period = self.p.timing.task_period_s
+        if period <= 0.0:
+            return t
+        return math.ceil(t / period - 1e-9) * period
 
     def _cancel_cycle(self) -> None:
         if self.cycle is not None:
@@ -274,7 +290,9 @@ class ChargeController:
             times.append(since + t.open_after_a_s)
         elif cp == "B":
             times.append(since + t.open_after_b_s)
-        elif cp in ("E", INVALID, "F") or self.ventilation_error():
+        elif cp in ("E", INVALID, "F") or (
+            self.ventilation_error() and self.p.ventilation.stop_on_d_while_charging
+        ):
             times.append(since + t.open_after_fault_s)
         for name in ("pp", "supply"):
             if name in self._since:
@@ -373,7 +391,7 @@ class ChargeController:
         out: list[float] = []
         t = self.p.timing
         if self.allowed_since is not None and not self.pwm:
-            out.append(self.allowed_since + t.pwm_start_after_b_s)
+            out.append(self._tick(self.allowed_since + t.pwm_start_after_b_s))
         if self.cp == INVALID and "CpFault" not in self.faults:
             out.append(self.cp_since + t.open_after_fault_s)
         if self.cycle is not None:

@@ -57,6 +57,7 @@ def start_bench_process(
     ``LG_BENCH_*`` environment once it listens. RuntimeError, with what the process said, if it
     does not start in time."""
     env_file = Path(env_file)
+    env_file.unlink(missing_ok=True)  # a file left by an earlier bench is not this one's
     cmd = [sys.executable, "-m", "rig.bench", "--clock", "virtual", "--env-file", str(env_file),
            "--can-interface", "udp_multicast", *args]
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=stdout, stderr=stderr, text=True)

@@ -408,6 +408,9 @@ class ScpiDevice:
     #: Set on a class whose handlers are a menu (IEEE 488.2 common commands, a status system):
     #: a model with a table takes those of them its table lists and leaves the others out.
     optional_handlers: ClassVar[bool] = False
+    #: Table patterns a model serves with handlers it builds per instance (generated from a
+    #: parameter table of its own): :meth:`instance_handlers` returns them.
+    instance_patterns: ClassVar[tuple[str, ...]] = ()
     _class_commands: list[tuple[str, Handler]] = []
     _optional_patterns: frozenset[str] = frozenset()
 
@@ -461,7 +464,8 @@ class ScpiDevice:
         """(handled but not in the table, ``model`` rows without a handler) of a model."""
         assert cls.manual is not None
         rows = {pattern_key(p): (p, row) for p, row in cls.manual.rows().items()}
-        handlers = [(cls.error_query, ScpiDevice._error_q), *cls._class_commands]
+        handlers = [(cls.error_query, ScpiDevice._error_q), *cls._class_commands,
+                    *((p, None) for p in cls.instance_patterns)]
         extra, handled = [], set()
         for pattern, _ in handlers:
             key = pattern_key(pattern)
@@ -480,18 +484,23 @@ class ScpiDevice:
         if extra or missing:
             raise TypeError(f"{type(self).__name__}: handlers not in its command table {extra}, "
                             f"table rows without a handler {missing}")
-        handlers = {pattern_key(p): fn for p, fn in
+        handlers = {pattern_key(p): fn.__get__(self) for p, fn in
                     [(self.error_query, ScpiDevice._error_q), *self._class_commands]}
+        handlers.update((pattern_key(p), fn) for p, fn in self.instance_handlers())
         assert self.manual is not None
         for pattern, row in self.manual.rows().items():
             query = pattern.endswith("?")
             if row.mode == "model":
-                self.add(pattern, handlers[pattern_key(pattern)].__get__(self))
+                self.add(pattern, handlers[pattern_key(pattern)])
             elif query:
                 self.add(pattern, self._generic_query(row))
             else:
                 self.add(pattern, self._generic_set(row))
         self.reset_stored()
+
+    def instance_handlers(self) -> list[tuple[str, Handler]]:
+        """(pattern, handler) of :attr:`instance_patterns` (override with them)."""
+        return []
 
     def reset_stored(self) -> None:
         """``*RST`` for the ``stored`` rows: back to the table's defaults."""
@@ -530,8 +539,7 @@ class ScpiDevice:
 
     def _generic_set(self, row: Cmd) -> Handler:
         def setter(call: Call) -> None:
-            if not row.takes_params:
-                call.count(0)
+            if not row.takes_params or (row.mode == "held" and row.default is None):
                 raise ScpiError(-221, f"{call.header}: not emulated on this bench")
             value = self.parse_value(call, row)
             if row.mode == "stored":
@@ -550,6 +558,7 @@ class ScpiDevice:
     def add(self, pattern: str, handler: Handler) -> None:
         nodes, query = _compile(pattern)
         self._commands.append(_Command(nodes, query, handler, pattern))
+        self.__dict__.pop("_found", None)
 
     # -- error queue --
     def push_error(self, code: int, detail: str = "") -> None:
@@ -644,12 +653,23 @@ class ScpiDevice:
         raise ScpiError(-113, f"'{header}'")
 
     def _find(self, tokens: list[str], query: bool) -> tuple[_Command, list[int | None]] | None:
+        # A plan sends the same few headers thousands of times: remember each header's match
+        # (a command table has up to ~200 patterns to try), bounded, forgotten on add().
+        key = (*tokens, query)
+        cache = self.__dict__.setdefault("_found", {})
+        if key in cache:
+            return cache[key]
+        found = None
         for cmd in self._commands:
             if cmd.query == query:
                 suffixes = _match_nodes(cmd.nodes, tokens)
                 if suffixes is not None:
-                    return cmd, suffixes
-        return None
+                    found = cmd, suffixes
+                    break
+        if len(cache) >= 4096:
+            cache.clear()
+        cache[key] = found
+        return found
 
     def _dispatch(self, name: str, tokens: list[str], params: list[str], query: bool) -> str | None:
         found = self._find(tokens, query)

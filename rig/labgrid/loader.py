@@ -30,8 +30,9 @@ from labgrid.util.yaml import Loader as LabgridLoader
 
 from rig.errors import ConfigError
 from rig.labgrid.resources import ResourceError, ScpiInstrument
+from rig.yamlio import read_bounded
 
-__all__ = ["build_target", "load_rig", "open_environment"]
+__all__ = ["build_target", "load_rig", "open_environment", "rig_data"]
 
 #: Top-level keys labgrid reads (others are refused: a misspelt ``targets`` is a rig without
 #: instruments).
@@ -215,12 +216,9 @@ def _label(path: Path_, cls: str, name: str | None, field: str) -> str:
 
 
 def _read(path: Path) -> tuple[Any, _Lines]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(str(path), "<file>", "an existing labgrid environment file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), "<file>", f"a readable UTF-8 text file ({exc})") from None
+    if not path.exists():
+        raise ConfigError(str(path), "<file>", "an existing labgrid environment file")
+    text = read_bounded(path)  # bounded: an alias bomb is refused before anything walks it
     try:
         data = yaml.load(text, Loader=LabgridLoader)  # labgrid's loader is a SafeLoader
     except yaml.YAMLError as exc:
@@ -257,6 +255,15 @@ def _bad_scalar(text: str) -> tuple[Path_, str] | None:
             except Exception as exc:
                 return path, f"{node.value!r}: {exc}"
     return None
+
+
+def rig_data(path: str | Path) -> dict[str, Any]:
+    """The rig file as data (templates unresolved), its structure checked: what can be known
+    without the variables its ``!template`` strings read."""
+    path = Path(path)
+    data, lines = _read(path)
+    _Checker(str(path), lines).document(data)
+    return data
 
 
 def open_environment(path: str | Path) -> Environment:

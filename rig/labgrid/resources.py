@@ -132,6 +132,19 @@ def _check_serial(inst: Resource, attribute: attr.Attribute, value: Any) -> None
                             f"number and drops leading zeros), got {value!r}")
 
 
+def _from_json(value: Any) -> Any:
+    """A mapping that crossed a labgrid coordinator: resource parameters travel as scalars only
+    (its ``MapValue``), so ``rig.labgrid.exporter`` sends mappings as JSON text."""
+    if isinstance(value, str) and value.startswith("{"):
+        import json
+
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value  # the validator names it
+    return value
+
+
 @target_factory.reg_resource
 @attr.s(eq=False)
 class ScpiInstrument(Resource):
@@ -151,8 +164,8 @@ class ScpiInstrument(Resource):
     model = attr.ib(validator=_check_model)
     timeout = attr.ib(default=2.0, validator=_check_range(0.001, 600, "seconds, 0.001 ... 600"))
     calibration_due = attr.ib(default=None, validator=_check_date)
-    accuracy = attr.ib(factory=dict, validator=_check_accuracy)
-    options = attr.ib(factory=dict, validator=_check_options)
+    accuracy = attr.ib(factory=dict, converter=_from_json, validator=_check_accuracy)
+    options = attr.ib(factory=dict, converter=_from_json, validator=_check_options)
     serial = attr.ib(default=None, validator=_check_serial)
 
 

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 
 from rig.errors import RigError
+from rig.redact import redact
 
 BUSY_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_S = 5
@@ -39,17 +40,18 @@ def repo_root() -> Path:
     return root if (root / "pyproject.toml").exists() else Path.cwd()
 
 
-def default_url() -> str:
-    """``sqlite:///<repo>/reports/records.sqlite``."""
-    return f"sqlite:///{repo_root() / 'reports' / 'records.sqlite'}"
+def default_url(root: Path | None = None) -> str:
+    """``sqlite:///<root>/reports/records.sqlite``; ``root`` is the project a pytest run is in
+    (the plugin passes its rootdir), else :func:`repo_root`."""
+    return f"sqlite:///{(root or repo_root()) / 'reports' / 'records.sqlite'}"
 
 
 def safe_url(url: str | URL) -> str:
     """The URL as it may be printed: any password hidden."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return str(url)
+        return redact(sa.make_url(url).render_as_string(hide_password=True))
+    except Exception:  # not a URL SQLAlchemy reads: still never as typed
+        return redact(str(url))
 
 
 def create(url: str, synchronous: str = "NORMAL") -> Engine:

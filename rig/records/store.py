@@ -31,6 +31,7 @@ from rig.measure import Measurement
 from rig.records import schema as t
 from rig.records.engine import RecordsError, create, default_url, safe_url
 from rig.records.read import RecordReader
+from rig.redact import redact
 
 #: Run columns ``start_run``/``update_run``/``finish_run`` accept as keywords.
 RUN_FIELDS = frozenset(c.name for c in t.runs.columns) - {"id"}
@@ -273,6 +274,11 @@ class RecordStore(RecordReader):
             raise TypeError(f"unknown run field(s): {', '.join(sorted(unknown))} "
                             f"(known: {', '.join(sorted(RUN_FIELDS))})")
         out = dict(fields)
+        for key in ("command_line", "rig_env", "profile_file", "calibration_note"):
+            if isinstance(out.get(key), str):  # a password typed into a URL is never stored
+                out[key] = redact(out[key])
+        if isinstance(out.get("notes"), list):
+            out["notes"] = [redact(n) if isinstance(n, str) else n for n in out["notes"]]
         for key in ("overrides", "notes", "summary"):
             if key in out and out[key] is not None:
                 out[key] = jsonable(out[key])

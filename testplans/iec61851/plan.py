@@ -111,3 +111,29 @@ def soft_start_over(trace: Any, t_close: float) -> Any:
     target = float(CATALOGUE.params("SS-02")["target_a"])
     return trace.settle_pwm(t_close, reached(first, target),
                             timeout=allowance("SS-02", "reach_time") + SETTLE_QUIET_S)
+
+
+# ---- repeated measurements ---------------------------------------------------------------------
+# A charger whose firmware acts on its own task ticks answers after the configured delay plus
+# up to one tick: measured once, it passes or fails by where the test happened to land in its
+# cycle. So such timings are measured ``repeats`` times (catalogue), each started after a
+# different wait, spread over twice the limit by the golden ratio (no common period with the
+# charger's); the worst is judged and the spread kept.
+
+GOLDEN = (5 ** 0.5 - 1) / 2
+
+
+def phase_offsets(rid: str) -> list[float]:
+    """The waits (s, rig time) before each repetition of ``rid``'s measurement."""
+    repeats = int(CATALOGUE.params(rid)["repeats"])
+    span = 2.0 * allowance(rid)
+    return [round(((k * GOLDEN) % 1.0) * span, 6) for k in range(repeats)]
+
+
+def worst_of(values: list[float], offsets: list[float]) -> tuple[float, dict[str, Any]]:
+    """The worst (largest) of repeated times, and what to keep with it."""
+    worst = max(values)
+    finite = [v for v in values if math.isfinite(v)]
+    spread = max(finite) - min(finite) if len(finite) == len(values) else None
+    return worst, {"repeats_s": [round(v, 6) if math.isfinite(v) else None for v in values],
+                   "offsets_s": offsets, "spread_s": spread}

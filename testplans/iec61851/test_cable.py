@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fixtures.charger import MIN_UNPLUGGED_S
 from rig.standards.iec61851 import duty_for_current
 from testplans.iec61851.plan import CATALOGUE, budget, settle_duty
 
@@ -29,6 +30,30 @@ def test_advertised_current_follows_cable_rating(pp_ohm, rating_a, charger, ev, 
     expected = duty_for_current(expected_a)
     record("PP-01", duty - expected, "%", uncertainty=rig.uncertainty("ev", "duty", duty),
            data={"pp_ohm": pp_ohm, "rating_a": rating_a, "expected_a": expected_a,
+                 "duty_pct": duty, "expected_pct": expected, **settled.data()})
+
+
+@pytest.mark.requirement("PP-01")
+def test_cable_swapped_between_sessions(charger, ev, trace, clock, rig, record):
+    """The charger reads the cable at every plug-in, not once per power-up: a session with a
+    32 A cable, the vehicle leaves, a 20 A cable goes in (no power cycle), and the next
+    session must advertise the 20 A."""
+    station = float(CATALOGUE.params("PP-01")["station_limit_a"])
+    first_ohm, second_ohm = (float(o) for o in CATALOGUE.params("PP-01")["swap_ohm"])
+    ratings = {float(o): float(a) for o, a in CATALOGUE.params("PP-01")["points"]}
+    start = charger.start_charging(pp_ohm=first_ohm)
+    settle_duty(trace, "PP-01", min(station, ratings[first_ohm]), start.t_close, start.t_close)
+    t_a = charger.unplug()
+    if trace.wait_for("CONTACTOR", 0, after=t_a, timeout=budget("TM-03")) is None:
+        pytest.fail("precondition: the contactor did not open after the vehicle left")
+    clock.sleep(MIN_UNPLUGGED_S)
+    start = charger.start_charging(pp_ohm=second_ohm)
+    expected_a = min(station, ratings[second_ohm])
+    settled = settle_duty(trace, "PP-01", expected_a, start.t_close, start.t_close)
+    duty = settled.duty_pct
+    expected = duty_for_current(expected_a)
+    record("PP-01", duty - expected, "%", uncertainty=rig.uncertainty("ev", "duty", duty),
+           data={"swapped_from_ohm": first_ohm, "pp_ohm": second_ohm, "expected_a": expected_a,
                  "duty_pct": duty, "expected_pct": expected, **settled.data()})
 
 

@@ -27,9 +27,7 @@ def test_positive_level_in_state_a(charger, ev, rig, record):
 @pytest.mark.requirement("CP-02", "CP-03", "CP-05")
 def test_pwm_levels_frequency_and_edges(charger, ev, trace, rig, record):
     """Vehicle connected (B2): negative level, frequency and edge times of the PWM."""
-    t_b = charger.connect()
-    if trace.wait_pwm(after=t_b, timeout=5.0) is None:
-        pytest.fail("precondition: no PWM within 5 s of state B")  # -> ERROR, not FAIL
+    charger.plug_in()  # no PWM (even after a power cycle): a precondition ERROR, not a FAIL
     pilot = ev.measure_pilot()
     record("CP-02", pilot.low_v, "V", uncertainty=rig.uncertainty("ev", "voltage", pilot.low_v),
            data={"pilot": pilot_data(pilot)})
@@ -84,9 +82,7 @@ def test_state_detected_at_resistor_tolerance_edges(intended, ohm, charger, ev, 
             closed = trace.wait_for("CONTACTOR", 1, after=t_set, timeout=budget("TM-01"))
         followed = pwm is not None and closed is None
     else:
-        t_b = ev.set_state("B")
-        if trace.wait_pwm(after=t_b, timeout=5.0) is None:
-            pytest.fail("precondition: no PWM within 5 s of a nominal state B")
+        charger.plug_in(220.0)  # a nominal state B first
         t_set = ev.set_resistance(ohm)
         closed = trace.wait_for("CONTACTOR", 1, after=t_set, timeout=budget("TM-01"))
         followed = closed is not None
@@ -122,24 +118,28 @@ def test_cp_shorted_to_pe_opens_contactor(charging, ev, trace, rig, record):
 
 
 @pytest.mark.requirement("CP-09")
-def test_state_d_without_ventilation(charger, ev, trace, clock, rig, record):
-    """State D (ventilation required) on a charger without ventilation support: the contactor
-    stays open, or opens within the limit."""
+@pytest.mark.parametrize("before", ["B", "C"], ids=["from-B", "from-C"])
+def test_state_d_without_ventilation(before, charger, ev, trace, clock, rig, record):
+    """State D (ventilation required) on a charger without ventilation support, entered from
+    B (the contactor must not close) and from C while charging (it must open within the
+    limit): the contactor is closed no longer than the limit in total."""
     observe = float(CATALOGUE.params("CP-09")["observe_s"])
-    t_b = charger.connect()
-    if trace.wait_pwm(after=t_b, timeout=5.0) is None:
-        pytest.fail("precondition: no PWM within 5 s of state B")
+    if before == "B":
+        charger.plug_in()
+    else:
+        charger.start_charging()
     t_d = ev.set_state("D")
     clock.sleep(observe)
     t_end = ev.time()
-    closed_s = closed_time(trace.events(t_d, "CONTACTOR"), t_d, t_end)
+    closed_s = closed_time(trace.events(t_d, "CONTACTOR"), t_d, t_end,
+                           closed_at_start=before == "C")
     record("CP-09", closed_s, "s", uncertainty=rig.interval_uncertainty("ev"),
-           data={"observed_s": t_end - t_d})
+           data={"from": before, "observed_s": t_end - t_d})
 
 
-def closed_time(events, start: float, end: float) -> float:
+def closed_time(events, start: float, end: float, closed_at_start: bool = False) -> float:
     """Total time the contactor was closed between ``start`` and ``end`` (trace events)."""
-    total, since = 0.0, None
+    total, since = 0.0, (start if closed_at_start else None)
     for e in events:
         if e.value == "1" and since is None:
             since = e.t

@@ -71,3 +71,18 @@ def test_an_option_the_c_firmware_refuses_is_a_profile_error_naming_it(example: 
 def test_a_missing_library_is_a_bench_error(tmp_path: Path) -> None:
     with pytest.raises(BenchError, match="no such shared library"):
         Bench(load_profile(overrides={"firmware_entry": f"c:{tmp_path}/nothing.so"}))
+
+
+def test_rig_bench_serve_reports_a_firmware_that_cannot_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rig.cli import main
+
+    code = main(["bench", "serve", "--set", f"firmware_entry=c:{tmp_path}/nothing.so"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "rig bench serve: cannot start the bench: cannot load firmware" in err
+    assert "no such shared library" in err and "Traceback" not in err
+    code = main(["bench", "serve", "--set", "firmware_options.pwm_hz=1"])
+    assert code == 2
+    assert "key 'firmware_options.pwm_hz'" in capsys.readouterr().err

@@ -14,6 +14,7 @@ import re
 import pytest
 
 from rig.bench.instruments.ac_source import AC6801B, Asterion
+from rig.bench.instruments.chroma import Chroma19032
 from rig.bench.instruments.ev_emulator import EvEmulator
 from rig.bench.instruments.keithley import Keithley2450, Keithley6221
 from rig.bench.instruments.wt333e import WT333E
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.stub_firmware
 
 #: bench key -> emulated instrument class, for every model that has a command table.
 MODELS = {"smu": Keithley2450, "cs": Keithley6221, "pa": WT333E, "ac1": AC6801B,
-          "ac3": Asterion, "ev": EvEmulator}
+          "ac3": Asterion, "ev": EvEmulator, "est": Chroma19032}
 #: What a model needs before its conformance run (e.g. the WT333E's replies without headers).
 PREAMBLE: dict[str, tuple[str, ...]] = {"pa": (":COMM:HEAD OFF",)}
 
@@ -117,9 +118,9 @@ def conformance(link, device: ScpiDevice, preamble: tuple[str, ...] = ()) -> lis
         if row.header in ("*RST",):
             continue
         header = concrete(row.header, i % 2 == 1)
+        if row.setup:
+            link.write(row.setup)
         if row.has_set:
-            if row.setup:
-                link.write(row.setup)
             param = "" if not row.takes_params else f" {row.example or row.default}"
             link.write(f"{header}{param}")
             expected = [-221] if row.mode == "held" and (
@@ -182,3 +183,76 @@ def test_issue9_commands_6221(links, message):
     else:
         cs.write(message)
     assert cs.errors() == []
+
+
+def test_docs_page_shows_the_tables():
+    """docs/emulated-instruments.md ends with the rendered tables: docs and data never drift."""
+    from pathlib import Path
+
+    from rig.bench.manuals.__main__ import MANUALS, render
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "emulated-instruments.md")
+    assert page.read_text().endswith(render()), "run: python -m rig.bench.manuals"
+    assert {k: m.model for k, m in MANUALS.items()} == {
+        k: cls.manual.model for k, cls in MODELS.items()}
+
+
+def test_2450_status_system(links):
+    """*STB?/*ESR? bits, :SYST:ERR:COUN?, :STAT:CLE (event registers), :SYST:CLE (the queue),
+    :STAT:PRES (enable registers)."""
+    smu = links["smu"]
+    smu.write(":STAT:OPER:ENAB 8;*ESE 32;*SRE 32")
+    smu.write(":NO:SUCH:COMMAND")
+    assert smu.query(":SYST:ERR:COUN?") == "1"
+    assert int(smu.query("*STB?")) & 0x64 == 0x64  # error available, ESB, MSS
+    smu.write(":STAT:CLE")
+    assert smu.query("*ESR?") == "0"  # the event registers are clear ...
+    assert smu.query(":SYST:ERR:COUN?") == "1"  # ... the error is still queued
+    smu.write(":SYST:CLE")
+    assert smu.query(":SYST:ERR:COUN?;*STB?") == "0;0"
+    assert smu.query(":STAT:OPER:ENAB?") == "8"
+    smu.write(":STAT:PRES")
+    assert smu.query(":STAT:OPER:ENAB?;:STAT:QUES:ENAB?;*ESE?") == "0;0;32"  # not *ESE
+    smu.write(":NO:SUCH:COMMAND")
+    assert smu.query(":SYST:ERR:CODE?;:SYST:ERR:COUN?") == "-113;0"
+
+
+@pytest.mark.parametrize(("key", "command", "query", "code", "kept"), [
+    ("smu", "*LANG TSP", "*LANG?", -221, "SCPI"),  # another command set: not emulated
+    ("smu", ":FORM:DATA REAL", ":FORM?", -221, "ASC"),  # held: binary transfers
+    ("smu", ":SOUR:SWE:CURR:LIN 0,1e-3,5", None, -221, None),  # held: the trigger model
+    ("smu", ":TRAC:MAKE \"mybuf\"", None, -221, None),  # held: user buffers
+    ("smu", ":SENS:CURR:NPLC 20", ":SENS:CURR:NPLC?", -222, "1.000000E+00"),  # kept: checked
+    ("smu", ":ROUT:TERM MIDDLE", ":ROUT:TERM?", -224, "FRON"),
+    ("smu", ":MEAS? \"mybuf\"", None, -224, None),  # a buffer that does not exist
+    ("cs", ":SOUR:WAVE:DUR:CYCL 10", ":SOUR:WAVE:DUR:CYCL?", -221, "9.9E+37"),
+    ("cs", ":SOUR:WAVE:RANG MAYBE", ":SOUR:WAVE:RANG?", -224, "BEST"),
+    ("pa", ":INP:FILT:LINE ON", ":INP:FILT:LINE?", -221, "0"),  # held: no line filter
+    ("pa", "*TRG", None, -221, None),
+])
+def test_not_emulated_is_refused_never_accepted(links, key, command, query, code, kept):
+    link = links[key]
+    err = ":STAT:ERR?" if key == "pa" else "SYST:ERR?"
+    link.write(":COMM:HEAD OFF" if key == "pa" else "*CLS")
+    link.write(command)
+    assert link.errors(err) == [code]
+    if query:
+        assert link.query(query) == kept
+    assert link.errors(err) == []
+
+
+def test_conformance_finds_a_wrong_default_and_a_reply_in_another_format(bench, links):
+    """The generated run can fail: a table that says VOLT is not CURR, and NR3 is not NR1."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    device = bench.servers["smu"].device
+    rows = [replace(r, default="CURR") if r.header == ":SOURce[1]:FUNCtion[:MODE]" else
+            replace(r, reply="NR3") if r.header == ":SYSTem:LFRequency" else r
+            for r in device.manual.commands]
+    fake = SimpleNamespace(manual=replace(device.manual, commands=tuple(rows)),
+                           error_query=device.error_query)
+    problems = conformance(links["smu"], fake)
+    assert len(problems) == 2, problems
+    assert problems[0] == ":SOURce[1]:FUNCtion[:MODE]? after *RST: 'VOLT', table 'CURR'"
+    assert problems[1] == ":SYSTem:LFRequency?: '50' is not NR3"

@@ -151,3 +151,28 @@ def test_6221_dc_level_and_output(links, bench):
     cs.write(":SOUR:CURR 2e-3")
     cs.write("OUTP OFF")
     assert rci_events(links) == [("RCI", "ON"), ("RCI", "STEP"), ("RCI", "OFF")]
+
+
+def test_2450_measures_the_test_wire(links, bench):
+    """What the SMU reads is the model's: the current it sources, I x TEST_WIRE_OHM across
+    the wire, the wire's resistance; a fixed range below the reading is overflow (9.9E+37),
+    auto range takes the reading's range; every reading goes into defbuffer1."""
+    from rig.bench.model import TEST_WIRE_OHM
+
+    smu = links["smu"]
+    smu.write(":SOUR:FUNC CURR;:SOUR:CURR:LEV 6e-3;:OUTP ON")
+    assert float(smu.query(":MEAS:CURR?")) == pytest.approx(6e-3)
+    assert smu.query(":SENS:FUNC?;:SENS:CURR:RANG?") == '"CURR:DC";1.000000E-02'
+    assert float(smu.query(":MEAS:VOLT?")) == pytest.approx(6e-3 * TEST_WIRE_OHM)
+    assert float(smu.query(":MEAS:RES?")) == pytest.approx(TEST_WIRE_OHM)
+    assert smu.query(":SENS:FUNC?") == '"RES"'  # :MEAS:<function>? selects the function
+    smu.write(':SENS:FUNC "CURR";:SENS:CURR:RANG 1e-3')  # fixed, below 6 mA
+    assert smu.query(":SENS:CURR:RANG:AUTO?;:READ?") == "0;9.900000E+37"
+    smu.write(":SENS:CURR:RANG:AUTO ON")
+    assert smu.query(':READ? "defbuffer1",READ,SOUR,UNIT') == (
+        "6.000000E-03,6.000000E-03,Amp DC")
+    assert smu.query(":TRAC:ACT?") == "5"
+    assert smu.query(":TRAC:DATA? 4,5") == "9.900000E+37,6.000000E-03"
+    smu.write(":OUTP OFF")
+    assert float(smu.query(":READ?")) == 0.0  # output off: no current through the wire
+    assert smu.errors() == []

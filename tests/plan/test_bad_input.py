@@ -1,5 +1,7 @@
-"""Bad input gives one clear message (file, key or address, what was expected) and ERROR
-verdicts for the requirements the run selected, never FAIL."""
+"""Bad input is refused at the door (``rig.door``): one clear message (file, key path, line,
+what was expected), pytest's usage error (exit 4), no traceback, nothing started, no verdicts
+file claiming anything. A rig that is described right but does not work (an instrument that
+does not answer) is an ERROR of every requirement the run selected, never FAIL."""
 
 from __future__ import annotations
 
@@ -23,6 +25,16 @@ def assert_all_error(run, message: str) -> None:
     assert "FAIL" not in run.executed().values()
 
 
+def assert_refused(run, message: str) -> None:
+    """Refused at the door: exit 4, the message once, no traceback, nothing written."""
+    assert run.returncode == 4, run.output
+    assert run.output.startswith("ERROR: bad input, nothing was started: "), run.output
+    assert run.output.count(message) == 1, run.output
+    assert len(run.output.strip().splitlines()) == 1, run.output
+    assert "Traceback" not in run.output and "INTERNALERROR" not in run.output
+    assert run.verdicts == {}, "a refused run writes no verdicts file"
+
+
 @pytest.mark.parametrize(
     ("override", "message"),
     [
@@ -33,17 +45,18 @@ def assert_all_error(run, message: str) -> None:
          "--charger-set: timing.open_after_b_s: Input should be a valid number (got 'abc')"),
         ("rcd.self_test=maybe", "rcd.self_test: Input should be a valid boolean"),
         ("timing.open_after_b_s", "--charger-set: timing.open_after_b_s: KEY=VALUE"),
+        ("no.such.knob=1", "--charger-set: no.such.knob: unknown key"),
     ],
 )
 def test_bad_profile_override(tmp_path, override, message):
-    assert_all_error(run_plan(tmp_path, "--charger-set", override, modules=TM), message)
+    assert_refused(run_plan(tmp_path, "--charger-set", override, modules=TM), message)
 
 
 def test_bad_profile_file_names_file_line_and_key(tmp_path):
     profile = tmp_path / "defect.yaml"
     profile.write_text("timing:\n  open_after_b_s: 0.15\n  close_after_c: 1.0\n")
     run = run_plan(tmp_path, "--charger-profile", str(profile), modules=TM)
-    assert_all_error(run, f"{profile}:3: timing.close_after_c: unknown key")
+    assert_refused(run, f"{profile}:3: timing.close_after_c: unknown key")
 
 
 def test_profile_file_applies(tmp_path):
@@ -65,8 +78,8 @@ def _rig_file(tmp_path: Path, old: str, new: str) -> Path:
 def test_malformed_visa_resource_in_rig_file(tmp_path):
     rig = _rig_file(tmp_path, 'resource: !template "$LG_BENCH_EV"', 'resource: "192.168.1.20:5025"')
     run = run_plan(tmp_path, "--lg-env", str(rig), modules=TM)
-    assert_all_error(run, "ScpiInstrument 'ev': resource: a VISA resource string like")
-    assert str(rig) in run.reasons("TM-01")
+    assert_refused(run, "ScpiInstrument 'ev': resource: a VISA resource string like")
+    assert f"{rig}:" in run.output
 
 
 def test_unreachable_instrument_address(tmp_path):
@@ -81,16 +94,43 @@ def test_unreachable_instrument_address(tmp_path):
 def test_unknown_driver_model(tmp_path):
     rig = _rig_file(tmp_path, "model: EVE-1", "model: EVE-9")
     run = run_plan(tmp_path, "--lg-env", str(rig), modules=TM)
-    assert_all_error(run, "EVE-9")
+    assert_refused(run, "EVE-9")
 
 
 def test_rig_file_that_is_not_yaml(tmp_path):
+    """Was an INTERNALERROR from the collection hook that reads the rig's features."""
     rig = tmp_path / "rig.yaml"
     rig.write_text("targets: [main\n")
     run = run_plan(tmp_path, "--lg-env", str(rig), modules=TM)
-    assert_all_error(run, str(rig))
+    assert_refused(run, f"{rig}:2: <file>: valid YAML")
 
 
 def test_missing_rig_file(tmp_path):
     run = run_plan(tmp_path, "--lg-env", str(tmp_path / "nope.yaml"), modules=TM)
-    assert_all_error(run, "nope.yaml")
+    assert_refused(run, "nope.yaml: <file>: an existing labgrid environment file")
+
+
+def test_resources_that_are_not_a_list(tmp_path):
+    """Was 74 ERRORs and 11 skips."""
+    rig = tmp_path / "rig.yaml"
+    rig.write_text("imports: [rig.labgrid]\ntargets:\n  main:\n    resources: 5\n")
+    run = run_plan(tmp_path, "--lg-env", str(rig), modules=TM)
+    assert_refused(run, f"{rig}:4: targets.main.resources: a list of resources, got 5")
+
+
+def alias_bomb() -> str:
+    """Nine levels of nine aliases: 9**9 (387 million) strings once expanded, in 11 lines."""
+    lines = ['  a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"  {name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
+    return ("imports: [rig.labgrid]\noptions:\n  x:\n" + "\n".join("  " + ln for ln in lines)
+            + "\ntargets: {main: {resources: *i}}\n")
+
+
+def test_alias_bomb_in_the_rig_file_is_refused_fast(tmp_path):
+    """Was: the plan run grew past 4 GB in under a minute with no output."""
+    rig = tmp_path / "rig.yaml"
+    rig.write_text(alias_bomb())
+    run = run_plan(tmp_path, "--lg-env", str(rig), modules=TM, timeout=60)
+    assert_refused(run, "(aliases (*name) multiply it: an alias bomb?)")
+    assert f"{rig}:" in run.output

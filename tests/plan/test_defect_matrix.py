@@ -113,6 +113,9 @@ def test_defect_case(matrix, request, group, case):
             expected[rid] = "PASS"
     got = {rid: v for rid, v in run.executed().items() if rid in expected}
     assert got == expected, run.output[-4000:]
+    notes = run.verdicts.get("notes", [])
+    for text in case.get("notes", []):
+        assert any(text in note for note in notes), f"no note with {text!r} in {notes}"
 
 
 def test_every_requirement_of_a_group_can_fail():

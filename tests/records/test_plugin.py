@@ -207,8 +207,9 @@ def test_a_store_that_cannot_be_opened_is_an_error_of_the_run(tmp_path):
 
 def test_a_rig_that_never_opens_is_a_failed_run(tmp_path):
     url = f"sqlite:///{tmp_path / 'records.sqlite'}"
-    rig_file = tmp_path / "rig.yaml"
-    rig_file.write_text("targets: [this is not a rig\n")
+    rig_file = tmp_path / "rig.yaml"  # a rig file that is right, but no ev answers there
+    rig_file.write_text((ROOT / "rigs" / "emulator.yaml").read_text().replace(
+        'resource: !template "$LG_BENCH_EV"', 'resource: "TCPIP0::127.0.0.1::1::SOCKET"'))
     plan = run_plan(tmp_path, "--records", url, "--lg-env", str(rig_file), modules=TM)
     assert plan.returncode != 0
     with RecordStore(url) as store:

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rig.bench.scpi import Call, ScpiError, fmt_e
+from rig.bench.manuals.chroma19032 import MANUAL
+from rig.bench.scpi import Call, Handler, ScpiError, fmt_e
 
 from .base import EmulatedInstrument
 
@@ -92,14 +93,19 @@ class Chroma19032(EmulatedInstrument):
     """The ``SOURce:SAFEty`` subsystem of the Chroma 19032, the subset a routine test uses."""
 
     key = "est"
+    manual = MANUAL  # rig.bench.manuals.chroma19032: the parser registers exactly its rows
+    instance_patterns = tuple(p + q for _, _, p in PARAMETERS for q in ("", "?"))
 
     def __init__(self, bench, serial: str = "190320004711"):  # type: ignore[no-untyped-def]
         super().__init__(bench, serial)
         self.idn = f"Chroma,19032,{serial},1.60"
-        for mode, name, pattern in PARAMETERS:
-            self.add(pattern, self._setter(mode, name))
-            self.add(pattern + "?", self._getter(mode, name))
         bench.listeners.append(self._follow)
+
+    def instance_handlers(self) -> list[tuple[str, Handler]]:
+        """The step parameters' set and query handlers, one pair per row of PARAMETERS."""
+        return [pair for mode, name, pattern in PARAMETERS
+                for pair in ((pattern, self._setter(mode, name)),
+                             (pattern + "?", self._getter(mode, name)))]
 
     def reset(self) -> None:
         self.steps: list[Step] = []

@@ -66,7 +66,7 @@ class Cmd:
     choices: tuple[str, ...] = ()
     example: str = ""
     note: str = ""
-    #: A precondition the manual states, sent before the set form in the conformance run
+    #: A precondition the manual states, sent before the row in the conformance run
     #: (e.g. ``:SOUR:WAVE:ARM`` before ``:SOUR:WAVE:INIT``).
     setup: str = ""
 

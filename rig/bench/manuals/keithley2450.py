@@ -24,7 +24,7 @@ def _sense(function: str, range_default: str, low: float, high: float) -> list[C
     dc = "[:DC]" if function != "RESistance" else ""
     return [
         Cmd(f"{base}{dc}:RANGe[:UPPer]", default=range_default, reply="NR3",
-            note="setting a range turns auto range off", example=f"{high:g}"),
+            note="setting a range turns auto range off; default (c)", example=f"{high:g}"),
         Cmd(f"{base}{dc}:RANGe:AUTO", default="1", reply="BOOL", example="1"),
         Cmd(f"{base}{dc}:NPLCycles", **_NPLC,
             note="a noise-free model: the reading does not depend on it"),
@@ -57,7 +57,8 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd(":SOURce[1]:FUNCtion[:MODE]", default="VOLT", reply="CHAR", example="CURR"),
     Cmd(":SOURce[1]:CURRent[:LEVel][:IMMediate][:AMPLitude]", default="0.000000E+00",
         reply="NR3", example="1e-3"),
-    Cmd(":SOURce[1]:CURRent:RANGe", default="1.000000E-04", reply="NR3", example="0.01"),
+    Cmd(":SOURce[1]:CURRent:RANGe", default="1.000000E-04", reply="NR3", example="0.01",
+        note="default (c)"),
     Cmd(":SOURce[1]:CURRent:RANGe:AUTO", default="1", reply="BOOL", example="1"),
     Cmd(":SOURce[1]:CURRent:VLIMit[:LEVel]", default="2.100000E+01", reply="NR3",
         example="10"),
@@ -70,7 +71,7 @@ COMMANDS: tuple[Cmd, ...] = (
         unit="V", low=-210.0, high=210.0, default="0.000000E+00", reply="NR3", example="0",
         note="kept; the output refuses to source voltage into the test wire (a short)"),
     Cmd(":SOURce[1]:VOLTage:RANGe", mode="stored", value="num", unit="V", low=0.0,
-        high=210.0, default="2.000000E-01", reply="NR3", example="20"),
+        high=210.0, default="2.000000E-01", reply="NR3", example="20", note="default (c)"),
     Cmd(":SOURce[1]:VOLTage:RANGe:AUTO", **_ON),
     Cmd(":SOURce[1]:VOLTage:ILIMit[:LEVel]", mode="stored", value="num", unit="A",
         low=1e-9, high=1.05, default="1.050000E-04", reply="NR3", example="0.01"),
