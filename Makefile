@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv certify test lint bench clean report allure-html nightly
+.PHONY: venv certify test lint bench clean report allure-html nightly eol
 
 venv: $(STAMP)
 
@@ -20,6 +20,11 @@ $(STAMP): pyproject.toml firmware-under-test/pyproject.toml
 ## The main job: the IEC 61851-1 certification plan against the built-in emulated bench.
 certify: venv
 	$(BIN)/pytest testplans/iec61851 $(ARGS)
+
+## The production end-of-line station against the emulated bench: type a serial (ZCS + 6
+## digits) and Enter per unit, `quit` to end (docs/eol.md).
+eol: venv
+	$(BIN)/rig eol --keyboard --emulate-units --printer file:reports/eol/labels.zpl $(ARGS)
 
 ## The framework's own test suite.
 test: venv

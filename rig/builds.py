@@ -12,7 +12,8 @@ broke::
     expect_fail: [TM-02]
 
 ``rig build list`` names the builds, ``rig build args NAME`` prints the plan's arguments for one
-(``--charger-set identity.firmware=... --charger-set <key>=<value> ...``) and ``rig build check
+(``--firmware-build <file>``: the charger is brought to the build by OCPP UpdateFirmware before
+the plan; ``--profile`` prints ``--charger-set`` overrides instead) and ``rig build check
 NAME VERDICTS`` exits 1 unless the run certified that firmware and its FAILs are exactly the
 expected ones (and nothing is ERROR). A bad build file is exit 2 naming file, line and key.
 """
@@ -53,6 +54,7 @@ class Build(BaseModel):
         return value
 
     name: str = Field(default="", exclude=True)
+    source: str = Field(default="", exclude=True)
 
 
 def build_path(name: str) -> Path:
@@ -72,7 +74,7 @@ def load_build(name: str) -> Build:
         known = ", ".join(names()) or "none"
         raise ConfigError(str(path), "<file>", f"a build file (builds: {known})")
     build = load_model(path, Build)
-    build.name = path.stem
+    build.name, build.source = path.stem, str(path)
     try:
         load_profile(None, {"identity.firmware": build.firmware, **build.profile})
     except ProfileError as exc:
@@ -88,7 +90,14 @@ def names() -> list[str]:
 
 
 def plan_args(build: Build) -> list[str]:
-    """pytest arguments that make the emulated charger this build."""
+    """pytest arguments that make the charger this build: ``--firmware-build``, an OCPP
+    UpdateFirmware to the build's image before the plan (``rig.firmware_update``)."""
+    return ["--firmware-build", build.source or build.name]
+
+
+def profile_args(build: Build) -> list[str]:
+    """The same build as ``--charger-set`` overrides (no update: the emulated charger starts
+    as this build), for a rig without an OCPP central system."""
     out = ["--charger-set", f"identity.firmware={build.firmware}"]
     for key, value in build.profile.items():
         text = json.dumps(value) if isinstance(value, bool) else str(value)
@@ -128,8 +137,11 @@ def add_parser(sub: Any) -> None:
                        "(firmware-under-test/builds/)")
     bsub = p.add_subparsers(dest="build_command", required=True)
     bsub.add_parser("list", help="the builds, one per line")
-    args = bsub.add_parser("args", help="pytest arguments that make the emulated charger a build")
+    args = bsub.add_parser("args", help="pytest arguments that make the charger a build "
+                           "(--firmware-build: OCPP UpdateFirmware before the plan)")
     args.add_argument("build", help="a build name or file")
+    args.add_argument("--profile", action="store_true",
+                      help="--charger-set overrides instead (no firmware update)")
     chk = bsub.add_parser("check", help="exit 1 unless a run of the build FAILed exactly its "
                           "expected requirements, with no ERROR, on its firmware")
     chk.add_argument("build", help="a build name or file")
@@ -144,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         build = load_build(args.build)
         if args.build_command == "args":
-            print(shlex.join(plan_args(build)))
+            print(shlex.join(profile_args(build) if args.profile else plan_args(build)))
             return 0
         path = Path(args.verdicts)
         try:

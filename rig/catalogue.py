@@ -3,6 +3,19 @@
 One YAML file per plan (``testplans/iec61851/requirements.yaml``) is the only place a limit is
 written. Tests look limits up by requirement id (and measurement name); a lab that owns the
 standard corrects a number marked ``confirm: true`` in that file and nowhere else.
+
+A plan that checks a subset of another plan's requirements (the production end-of-line plan
+checks a few of the certification's) **inherits** them instead of copying them, so a limit is
+still written once::
+
+    inherit:
+      catalogue: ../iec61851/requirements.yaml   # relative to this file
+      requirements: [CP-01, TM-02]                # same ids, clauses, limits, rules
+      parameters:                                 # its own test points (keys of the base's)
+        CP-04: {currents_a: [10, 32]}
+
+An inherited id that the base does not have, an id defined in both files, or a parameter the
+base requirement does not have is one ConfigError naming the file and the key.
 """
 
 from __future__ import annotations
@@ -112,10 +125,17 @@ class Requirement(_Strict):
     needs: list[str] = Field(default_factory=list, description="rig features the test needs")
 
 
+class Inherit(_Strict):
+    catalogue: str = Field(description="the base catalogue, relative to this file")
+    requirements: list[RequirementId] = Field(min_length=1)
+    parameters: dict[RequirementId, dict[str, Any]] = Field(default_factory=dict)
+
+
 class Catalogue(_Strict):
     plan: str
     standards: list[Standard] = Field(default_factory=list)
-    groups: dict[GroupId, Group]
+    inherit: Inherit | None = None
+    groups: dict[GroupId, Group]  # an inheriting plan may leave both empty: {}
     requirements: dict[RequirementId, Requirement]
 
     @field_validator("requirements")
@@ -172,8 +192,55 @@ class Catalogue(_Strict):
     _source: str = ""
 
 
-def load_catalogue(path: str | Path) -> Catalogue:
+def load_catalogue(path: str | Path, _seen: tuple[Path, ...] = ()) -> Catalogue:
     """Load and validate a catalogue file (errors name file, key path and line)."""
     cat = load_model(path, Catalogue)
+    if cat.inherit is not None:
+        cat = _inherited(cat, Path(path), _seen)
+    if not cat.requirements:
+        raise ConfigError(str(path), "requirements", "at least one requirement (own or inherited)")
     cat._source = str(path)
     return cat
+
+
+def _inherited(cat: Catalogue, path: Path, seen: tuple[Path, ...]) -> Catalogue:
+    """``cat`` with the requirements it inherits from its base catalogue (see the module)."""
+    spec = cat.inherit
+    assert spec is not None
+    base_path = (path.parent / spec.catalogue).resolve()
+    if base_path in (*seen, path.resolve()):
+        raise ConfigError(str(path), "inherit.catalogue", f"a catalogue that does not inherit "
+                          f"from this one ({spec.catalogue} leads back here)")
+    if not base_path.is_file():
+        raise ConfigError(str(path), "inherit.catalogue",
+                          f"an existing catalogue file (not found: {base_path})")
+    base = load_catalogue(base_path, (*seen, path.resolve()))
+    requirements: dict[str, Requirement] = {}
+    groups = dict(cat.groups)
+    for rid in spec.requirements:
+        if rid not in base.requirements:
+            raise ConfigError(str(path), "inherit.requirements",
+                              f"requirement ids of {spec.catalogue} (it has no {rid})")
+        if rid in cat.requirements:
+            raise ConfigError(str(path), f"requirements.{rid}",
+                              f"an id given once: it is inherited from {spec.catalogue}")
+        req = base.requirements[rid].model_copy(deep=True)
+        for name, value in spec.parameters.get(rid, {}).items():
+            if name not in req.parameters:
+                raise ConfigError(
+                    str(path), f"inherit.parameters.{rid}.{name}",
+                    f"a parameter of {rid} in {spec.catalogue} "
+                    f"({', '.join(req.parameters) or 'it has none'})")
+            req.parameters[name] = value
+        requirements[rid] = req
+        gid = rid.split("-")[0]
+        groups.setdefault(gid, base.groups[gid])
+    for rid in spec.parameters:
+        if rid not in spec.requirements:
+            raise ConfigError(str(path), f"inherit.parameters.{rid}",
+                              "an id listed in inherit.requirements")
+    known = {s.id for s in cat.standards}
+    standards = cat.standards + [s for s in base.standards if s.id not in known]
+    requirements.update(cat.requirements)
+    return cat.model_copy(update={"requirements": requirements, "groups": groups,
+                                  "standards": standards})

@@ -5,8 +5,8 @@ serving the emulated bench to other processes (``rig bench serve``), the record 
 (``rig runs``), checking a rig before a run (``rig doctor``), the rig locks (``rig lock``), the
 compliance report of a run (``rig report``), a requirement across runs (``rig trend``), two
 runs compared for CI (``rig compare``), the charger builds of the nightly matrix (``rig
-build``) and a lab of labgrid places on this host (``rig lab serve``); later issues add
-``rig eol``.
+build``), a lab of labgrid places on this host (``rig lab serve``) and the production
+end-of-line station (``rig eol``, ``rig.eol``) with its line statistics (``rig line``).
 """
 
 from __future__ import annotations
@@ -193,6 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     from rig.labgrid.lab import add_parser as add_lab_parser
 
     add_lab_parser(sub)  # rig lab serve
+    from rig.eol.cli import add_line_parser
+    from rig.eol.cli import add_parser as add_eol_parser
+
+    add_eol_parser(sub)  # rig eol
+    add_line_parser(sub)  # rig line yield|cpk
     return parser
 
 

@@ -250,6 +250,13 @@ def check_command(args: Any) -> None:
         for name in args.places:
             if not name or not all(c.isalnum() or c in "-_." for c in name):
                 raise ConfigError("--places", name, "a place name of letters, digits, - _ .")
+    elif command == "eol":
+        check_rig_file(args.lg_env)
+        check_records_url(records, source)
+        if args.reports_dir is not None:
+            check_output_dir(args.reports_dir, "--reports-dir")
+        _at_least(args.retests, 0, "--retests")
+        _at_least(args.max_units, 0, "--max-units")
     elif command == "doctor":
         from rig.labgrid.builtin import default_rig_file
 

@@ -19,7 +19,15 @@ class ConfigError(RigError):
     def __init__(self, source: str, key: str, expected: str, line: int | None = None):
         self.source, self.key, self.expected, self.line = source, key, expected, line
         where = f"{source}:{line}" if line else source
-        super().__init__(f"{where}: {key}: {expected}")
+        super().__init__(one_line(f"{where}: {key}: {expected}"))
+
+
+def one_line(text: str) -> str:
+    """``text`` on one printable line: a key or value from a file (a ``\r``, an escape
+    sequence) is shown escaped, never allowed to break or rewrite the line it is reported on."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class InstrumentError(RigError):

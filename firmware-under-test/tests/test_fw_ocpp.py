@@ -374,3 +374,21 @@ def test_auth_ends_with_the_session() -> None:
     r.plug()
     r.advance(3.0)
     assert r.hal.cp_mode == "static" and r.led == "yellow/flash"
+
+
+def test_update_image_is_a_build_file() -> None:
+    from zapcharger.firmware import image_profile
+    from zapcharger.profile import load_profile
+
+    running = load_profile(None, {"identity.serial": "ZCS000042"})
+    new = image_profile(b"firmware: 2.15.0\nprofile: {timing.open_after_b_s: 0.15}\n", running)
+    assert new.identity.firmware == "2.15.0" and new.timing.open_after_b_s == 0.15
+    assert new.identity.serial == "ZCS000042"  # the hardware keeps its identity
+    for bad, says in ((b"\xff\xfe", "not a firmware image"), (b"- a list", "firmware: <version>"),
+                      (b"firmware: 1\nprofile: {no.such: 1}", "firmware image: ")):
+        try:
+            image_profile(bad, running)
+        except ValueError as exc:
+            assert says in str(exc), exc
+        else:
+            raise AssertionError(f"{bad!r} accepted")

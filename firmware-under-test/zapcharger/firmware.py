@@ -40,6 +40,37 @@ OFF, BOOT, UPDATE, READY = "OFF", "BOOT", "UPDATE", "READY"
 MAX_SETTLE = 12
 
 
+#: While a firmware image is still on the wire, look for it again after this long, s.
+DOWNLOAD_POLL_S = 0.1
+
+
+def image_profile(image: bytes, running: Profile) -> Profile:
+    """The profile of a firmware image for the emulated charger: a build file (``firmware:``
+    version and ``profile:`` dotted keys over the default profile, as in
+    ``firmware-under-test/builds/``). The hardware's identity (serial, model, vendor) stays.
+    ValueError naming what is wrong."""
+    import yaml
+
+    from zapcharger.profile import ProfileError, load_profile
+
+    try:
+        data = yaml.safe_load(image.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"not a firmware image (a build file): {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("firmware"), str | int | float):
+        raise ValueError("not a firmware image: a build file with 'firmware: <version>'")
+    overrides = data.get("profile") or {}
+    if not isinstance(overrides, dict):
+        raise ValueError("firmware image: 'profile' must be a mapping of profile keys")
+    ident = running.identity
+    try:
+        return load_profile(None, {**overrides, "identity.firmware": str(data["firmware"]),
+                                   "identity.serial": ident.serial, "identity.model": ident.model,
+                                   "identity.vendor": ident.vendor})
+    except ProfileError as exc:
+        raise ValueError(f"firmware image: {exc}") from None
+
+
 class Firmware:
     """The ZapCharger Pro application running behind a :class:`~zapcharger.hal.HalIo`."""
 
@@ -50,6 +81,11 @@ class Firmware:
                 "(zapcharger/profile.py; firmware_options are for another firmware's settings)")
         self.hal = hal
         self.profile = profile
+        #: The host's network stack for firmware images (OCPP UpdateFirmware): an object with
+        #: ``start(url)``, then ``data`` (the image) or ``error`` (why not). ``None``: no network;
+        #: an update then only waits its download and install times (version suffix ``+uN``).
+        #: Not part of the HAL structs: a firmware behind the C ABI has no network.
+        self.network: Any = None
         self._now = 0.0
         self._flash = Flash(
             firmware_version=profile.identity.firmware,
@@ -346,17 +382,35 @@ class Firmware:
         self._app.start(now)
 
     def _start_update(self, now: float) -> None:
+        location = self._app.update[1] if self._app.update else ""
         self._app.update = None
         self._mode = UPDATE
         self._update_phase = "download"
         self._update_end = now + self.profile.ocpp.firmware_download_s
         self._app.firmware_status("Downloading")
         self._console.event("update downloading")
+        if self.network is not None:
+            self.network.start(location)  # the host's network stack: the answer comes later
+
+    def _update_failed(self, status: str, why: str) -> None:
+        """A download or an install that failed: say so, and go on with the running image."""
+        self._app.firmware_status(status)
+        self._console.event(f"update failed: {why}")
+        self._mode = READY
+        self._update_phase = None
+        self._update_end = None
 
     def _update_step(self, now: float) -> None:
         if not due(self._update_end, now):
             return
+        net = self.network
         if self._update_phase == "download":
+            if net is not None and net.error:
+                self._update_failed("DownloadFailed", net.error)
+                return
+            if net is not None and net.data is None:
+                self._update_end = now + DOWNLOAD_POLL_S  # still on the wire: look again
+                return
             self._app.firmware_status("Downloaded")
             self._app.firmware_status("Installing")
             self._console.event("update installing")
@@ -364,8 +418,18 @@ class Firmware:
             self._update_end = now + self.profile.ocpp.firmware_install_s
             return
         flash = self._flash
-        flash.updates_installed += 1
-        flash.firmware_version = f"{self.profile.identity.firmware}+u{flash.updates_installed}"
+        if net is not None:
+            try:
+                profile = image_profile(net.data or b"", self.profile)
+            except ValueError as exc:
+                self._update_failed("InstallationFailed", str(exc))
+                return
+            self.profile = self._app.profile = profile  # the new image runs from the reboot on
+            flash.firmware_version = profile.identity.firmware
+        else:
+            flash.updates_installed += 1
+            flash.firmware_version = (f"{self.profile.identity.firmware}"
+                                      f"+u{flash.updates_installed}")
         flash.firmware_status_pending = "Installed"
         self._reboot(now)
 

@@ -42,6 +42,24 @@ MIN_STEP_S = 1e-9
 MAX_STEP_S = 1.0
 
 
+class Downloads:
+    """The charger's network stack for firmware images (``Firmware.network``): ``start(url)``
+    hands the download to the host (wall time, like the OCPP link), which sets ``data`` or
+    ``error``; a bench without a host's network says so."""
+
+    def __init__(self, bench: Bench):
+        self.bench = bench
+        self.data: bytes | None = None
+        self.error = ""
+
+    def start(self, url: str) -> None:
+        self.data, self.error = None, ""
+        if self.bench.fetch_sink is None:
+            self.error = "no network on this bench"
+        else:
+            self.bench.fetch_sink(url)
+
+
 class BenchError(RuntimeError):
     """The bench itself cannot go on (a firmware that does not let time pass, bad wiring)."""
 
@@ -124,6 +142,9 @@ class Bench:
         self.console_sink: Callable[[str], None] = lambda text: None
         self.can_sink: Callable[[int, bytes, float], None] = lambda i, d, t: None
         self.ocpp_sink: Callable[[str], None] = lambda text: None
+        #: The charger's HTTP client (firmware images, OCPP UpdateFirmware): the host's.
+        self.fetch_sink: Callable[[str], None] | None = None
+        self.downloads = Downloads(self)
         self.load_profile(profile)
 
     # ---- firmware ----------------------------------------------------------------------
@@ -134,6 +155,8 @@ class Bench:
         hal.can_tx = lambda ident, data: self.can_sink(ident, data, self.now)
         hal.ocpp_tx = lambda text: self.ocpp_sink(text)
         firmware = start_firmware(profile, hal)  # fails before anything changes
+        if hasattr(firmware, "network"):  # a firmware that can download its updates
+            firmware.network = self.downloads
         with self.lock:
             self.profile, self.hal, self.firmware = profile, hal, firmware
             self._seen.clear()

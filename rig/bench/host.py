@@ -66,6 +66,8 @@ OCPP_FAULTS = ("NONE", "MALFORMED")
 #: GARBLE: a noise line before every line the firmware writes, and every CORRUPT_EVERY-th of
 #: its lines with one byte destroyed (so some replies are lost, deterministically).
 CORRUPT_EVERY = 4
+#: The largest firmware image the emulated charger downloads, bytes.
+FIRMWARE_IMAGE_MAX = 1 << 20
 #: UNKNOWN: the id of the extra frames (no frame type of the charger's protocol).
 UNKNOWN_CAN_ID = 0x7E5
 #: MALFORMED: what the charger's link sends after each of the firmware's frames, in turn.
@@ -154,6 +156,7 @@ class BenchHost:
         self._spawn("bench-watchdog", self._watchdog_loop)
         self.ocpp.start()
         self.bench.ocpp_sink = self._ocpp_write
+        self.bench.fetch_sink = self._fetch
         if self.ocpp_url:
             self.ocpp.connect(self.ocpp_url)
         if bench.clock == "realtime":
@@ -308,6 +311,31 @@ class BenchHost:
         if self.ocpp_fault == "MALFORMED":
             self.ocpp.sink(MALFORMED_FRAMES[self.ocpp_injected % len(MALFORMED_FRAMES)])
             self.ocpp_injected += 1
+
+    def _fetch(self, url: str) -> None:
+        """The charger's HTTP client: download a firmware image in a thread of its own (the
+        network runs on the wall clock) and hand it to the firmware that asked for it."""
+        downloads = self.bench.downloads
+
+        def download() -> None:
+            import urllib.error
+            import urllib.request
+
+            data, error = None, ""
+            try:
+                if not url.startswith(("http://", "https://")):
+                    raise ValueError(f"{url!r}: only http:// and https:// locations")
+                with urllib.request.urlopen(url, timeout=10) as reply:
+                    data = reply.read(FIRMWARE_IMAGE_MAX + 1)
+                if len(data) > FIRMWARE_IMAGE_MAX:
+                    data, error = None, f"{url}: image larger than {FIRMWARE_IMAGE_MAX} bytes"
+            except (OSError, ValueError, urllib.error.URLError) as exc:
+                error = f"{url}: {getattr(exc, 'reason', exc)}"
+            with self.bench.lock:
+                downloads.data, downloads.error = data, error
+                self.bench.changed()
+
+        self._spawn("bench-fetch", download)
 
     def _can_loop(self) -> None:
         while not self._stop.is_set():

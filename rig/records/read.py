@@ -79,6 +79,21 @@ class RecordReader:
         return int(found)
 
     # ---- runs --------------------------------------------------------------------------------
+    def eol_attempts(
+        self, serial: str | None = None, station: str | None = None, since: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Attempts at end-of-line stations, oldest first (of one serial, one station, since an
+        epoch time)."""
+        a = t.eol_attempts
+        query = sa.select(a).order_by(a.c.started, a.c.id)
+        if serial is not None:
+            query = query.where(a.c.serial == serial)
+        if station is not None:
+            query = query.where(a.c.station == station)
+        if since is not None:
+            query = query.where(a.c.started >= since)
+        return [dict(row) for row in self._rows(query)]
+
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """The newest runs first; an unfinished run's summary is derived from its records."""
         rows = self._rows(

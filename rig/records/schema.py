@@ -12,7 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 #: Bumped when a table changes incompatibly; a store written by a newer schema is refused.
-SCHEMA_VERSION = 1
+#: 2: ``eol_attempts`` (the production station's unit attempts). A version-1 store is read as
+#: it is; opening it with this rig adds the table and stamps it 2 (a rig that only knows 1
+#: then refuses it clearly instead of missing the station's records).
+SCHEMA_VERSION = 2
 
 RUN_STATUSES = ("running", "complete", "interrupted", "failed")
 VERDICTS = ("PASS", "FAIL", "INCONCLUSIVE", "ERROR", "NOT_RUN")
@@ -198,6 +201,38 @@ artefacts = sa.Table(
     sa.Column("created", Time, nullable=False),
 )
 sa.Index("ix_artefacts_run", artefacts.c.run_id)
+
+#: Every attempt of a unit at an end-of-line station (``rig eol``), forever: passed, failed,
+#: refused (label mismatch, already passed, sent to repair) or not judged (rig error), who and
+#: where, and the plan run that measured it (``run_id``; NULL when nothing was run).
+EOL_OUTCOMES = ("PASS", "FAIL", "ERROR", "REFUSED")
+eol_attempts = sa.Table(
+    "eol_attempts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("serial", sa.String(64), nullable=False),  # the label (what was scanned)
+    sa.Column("station", sa.String(128), nullable=False),
+    sa.Column("fixture", sa.String(128)),
+    sa.Column("operator", sa.String(128)),
+    sa.Column("firmware", sa.String(64)),  # what the charger reported (NULL: never asked)
+    sa.Column("charger_serial", sa.String(64)),  # what the charger reported
+    sa.Column("started", Time, nullable=False),
+    sa.Column("finished", Time),
+    sa.Column("attempt", sa.Integer, nullable=False),  # 1 = first test of this serial
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("disposition", sa.String(16)),  # passed | retest | repair | refused | rig_error
+    sa.Column("failing", JSON),  # requirement ids that FAILed (or ERRORed)
+    sa.Column("reason", sa.Text),  # in plain words, as the operator saw it
+    sa.Column("override_by", sa.String(128)),  # the supervisor who let a refused unit in
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="SET NULL")),
+    sa.Column("bench_s", sa.Double),  # rig time the unit took
+    sa.Column("wall_s", sa.Double),
+    sa.Column("label", JSON),  # what the printer was given / why it could not print
+    sa.CheckConstraint(
+        "outcome IN (" + ", ".join(f"'{o}'" for o in EOL_OUTCOMES) + ")", name="eol_outcome"
+    ),
+)
+sa.Index("ix_eol_attempts_serial", eol_attempts.c.serial)
+sa.Index("ix_eol_attempts_started", eol_attempts.c.started)
 
 #: Log tables whose rows may be buffered between commits (see RecordStore.flush).
 LOG_TABLES = (transcripts, console_log, can_log, ocpp_log)

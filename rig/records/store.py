@@ -146,6 +146,10 @@ class RecordStore(RecordReader):
                 f"records store {self.display_url}: written by a newer rig (schema {found}, "
                 f"this one reads {t.SCHEMA_VERSION}); update the rig package"
             )
+        if int(found) < t.SCHEMA_VERSION:  # only tables were added since: create_all did it
+            with self.engine.begin() as conn:
+                conn.execute(t.meta.update().where(t.meta.c.key == "schema"),
+                             {"value": str(t.SCHEMA_VERSION)})
 
     def _schema_version(self) -> str:
         """The store's schema version, stamping a fresh store with ours."""
@@ -190,6 +194,13 @@ class RecordStore(RecordReader):
                     self._pending[table][:0] = rows
                 self._pending_count += count
                 raise
+
+    # ---- end-of-line station ------------------------------------------------------------------
+    def add_eol_attempt(self, **fields: Any) -> int:
+        """One attempt of a unit at a station (columns of ``eol_attempts``); its id."""
+        with self._transaction("record the unit's attempt") as conn:
+            result = conn.execute(t.eol_attempts.insert().values(**fields))
+            return int(result.inserted_primary_key[0])
 
     # ---- runs --------------------------------------------------------------------------------
     def start_run(

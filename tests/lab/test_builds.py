@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rig.builds import check, load_build, plan_args
+from rig.builds import check, load_build, plan_args, profile_args
 from tests.plan.runner import ROOT
 
 
@@ -28,9 +28,12 @@ def verdicts(firmware: str, **verdict: str) -> dict:
 def test_the_builds_make_the_charger_what_they_say():
     build = load_build("late-open")
     assert build.firmware == "2.14.0-lateopen" and build.expect_fail == ["TM-02"]
-    assert plan_args(build) == ["--charger-set", "identity.firmware=2.14.0-lateopen",
-                                "--charger-set", "timing.open_after_b_s=0.15"]
-    assert rig("build", "args", "late-open").stdout.strip() == (
+    path = str(ROOT / "firmware-under-test" / "builds" / "late-open.yaml")
+    assert plan_args(build) == ["--firmware-build", path]
+    assert profile_args(build) == ["--charger-set", "identity.firmware=2.14.0-lateopen",
+                                   "--charger-set", "timing.open_after_b_s=0.15"]
+    assert rig("build", "args", "late-open").stdout.strip() == f"--firmware-build {path}"
+    assert rig("build", "args", "late-open", "--profile").stdout.strip() == (
         "--charger-set identity.firmware=2.14.0-lateopen --charger-set "
         "timing.open_after_b_s=0.15")
 

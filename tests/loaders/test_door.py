@@ -101,6 +101,7 @@ BAD = {
     "build args": (["{bomb}"], BOMB),
     "build check": (["{bomb}", "{file}"], BOMB),
     "lab serve": (["--dir", "{file}/lab"], "--dir: {file}/lab: a directory (a part of"),
+    "eol": (["--lg-env", "{bomb}"], BOMB),
 }
 
 

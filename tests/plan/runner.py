@@ -35,9 +35,10 @@ class PlanRun:
 
 
 def run_plan(tmp_path: Path, *args: str, modules: tuple[str, ...] = (), timeout: float = 300,
-             env: dict[str, str] | None = None) -> PlanRun:
-    """``pytest testplans/iec61851[/module] args`` in a subprocess; verdicts from tmp_path."""
-    targets = [str(PLAN / m) for m in modules] or [str(PLAN)]
+             env: dict[str, str] | None = None, plan: Path = PLAN) -> PlanRun:
+    """``pytest testplans/iec61851[/module] args`` (or another ``plan`` folder) in a
+    subprocess; verdicts from tmp_path."""
+    targets = [str(plan / m) for m in modules] or [str(plan)]
     verdicts = tmp_path / "verdicts.json"
     cmd = [
         sys.executable, "-m", "pytest", *targets, "-q", "-p", "no:cacheprovider",

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.plan.runner import PlanRun, run_plan
+from tests.plan.runner import ROOT, PlanRun, run_plan
 
 HERE = Path(__file__).resolve().parent
 FILES = sorted((HERE / "defects").glob("*.yaml"))
@@ -32,9 +32,16 @@ def _case_key(stem: str, case: dict[str, Any]) -> str:
     return f"{stem}: {case['name']}"
 
 
+def _subprocess_groups() -> list[tuple[str, dict[str, Any]]]:
+    """Groups run here, one plan subprocess per case; ``runner: station`` groups (the EOL
+    plan, a whole unit per case) run through the station in one process instead
+    (tests/eol/test_eol_line.py)."""
+    return [(s, g) for s, g in _groups() if g.get("runner") != "station"]
+
+
 def _cases() -> list[Any]:
     out = []
-    for stem, group in _groups():
+    for stem, group in _subprocess_groups():
         for case in group["cases"]:
             out.append(pytest.param(group, case, id=_case_key(stem, case)))
     return out
@@ -62,7 +69,8 @@ class MatrixRuns:
             folder = Path(self._tmp.name) / f"run{n}"
             folder.mkdir()
             self._futures[key] = self._pool.submit(
-                run_plan, folder, *_args(case), modules=(group["module"],)
+                run_plan, folder, *_args(case), modules=(group["module"],),
+                plan=ROOT / "testplans" / group.get("plan", "iec61851"),
             )
 
     def result(self, key: str) -> PlanRun:
@@ -91,7 +99,8 @@ def matrix(request: pytest.FixtureRequest) -> Any:
     runs.close()
 
 
-@pytest.mark.parametrize("group", [g for _, g in _groups()], ids=[s for s, _ in _groups()])
+@pytest.mark.parametrize("group", [g for _, g in _subprocess_groups()],
+                         ids=[s for s, _ in _subprocess_groups()])
 def test_compliant_charger_passes_the_group(matrix, request, group):
     run = matrix.result(f"compliant: {request.node.callspec.id}")
     assert run.executed() == {rid: "PASS" for rid in group["requirements"]}, run.output

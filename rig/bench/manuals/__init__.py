@@ -2,15 +2,22 @@
 
 Why data: the SCPI parser registers exactly these headers, the emulated instrument implements
 the rows it emulates, the docs page (``docs/emulated-instruments.md``) and the conformance and
-coverage tests read the same rows. A command the manual lists in a claimed subsystem is either
-emulated (it changes or reads the bench model) or *held*: the bench keeps the setting at its
-``*RST`` default, its query answers that default, and setting any other value is refused with
--221 "Settings conflict" (how these instruments answer a setting they cannot take in the
-present mode). Nothing is silently accepted, and no query of the table goes unanswered.
+coverage tests read the same rows. A command the manual lists in a claimed subsystem is
+emulated (it changes or reads the bench model), *kept* (a setting with no effect on what the
+bench models, validated and returned like the instrument does) or *held*: the bench keeps the
+setting at its ``*RST`` default, its query answers that default, and setting any other value
+is refused with -221 "Settings conflict" (how these instruments answer a setting they cannot
+take in the present mode). Nothing is silently accepted, and no query of the table goes
+unanswered.
 
 A header outside the table is -113 "Undefined header", and a query that fails gets no response
-(IEEE 488.2 section 6.5.4: the real instruments do the same; a driver then times out, which is
-why every query a third-party driver sends for a claimed subsystem is in a table).
+(IEEE 488.2: a failed query produces no response message; the real instruments do the same and
+a driver then times out, which is why every query a third-party driver sends for a claimed
+subsystem is in a table).
+
+Why a custom table instead of a SCPI-sim YAML (pyvisa-sim): the emulated instruments answer
+from an electrical model, not from canned replies, and the table also carries what pyvisa-sim
+has no place for: reply formats, ``*RST`` defaults, and how the bench implements each row.
 """
 
 from __future__ import annotations

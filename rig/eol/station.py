@@ -1,0 +1,324 @@
+"""One end-of-line station: a unit's serial in, the EOL plan run, its attempt recorded, a label.
+
+Per unit (:meth:`Station.test_unit`):
+
+1. the serial must be one of this product (:func:`rig.eol.scanner.check_serial`);
+2. the retest policy, from every earlier attempt of the serial in the record store
+   (:mod:`rig.eol.policy`), may refuse it (already passed, in repair) unless a supervisor
+   overrides;
+3. the EOL plan (``testplans/eol``) runs in this process, one pytest session per unit, with
+   the label (``--unit-label``): a charger that reports another serial is REFUSED, not FAILed;
+   the run goes to the record store like any plan run;
+4. the attempt is recorded (station, fixture, operator, firmware, outcome, disposition, the
+   failing requirements, bench and wall time, the run), then the label is printed (ZPL).
+
+Why in-process pytest sessions: a plan run in a new Python process costs seconds of start-up
+per unit; here the second unit onwards costs only its own tests. On the emulated bench the
+station starts the bench once (``rigs/emulator.yaml``: ``bench: in-process``) and places each
+unit on it through the control port (the unit's profile: its serial, and in the benchmark its
+defect); the plan cannot tell it from a real fixture.
+
+Outcomes: PASS; FAIL (a limit failed, or was INCONCLUSIVE: a production unit is never passed
+on doubt); ERROR (the rig failed: the unit was not judged, its measurements are kept, it does
+not count as an attempt); REFUSED (not tested, or not this unit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import logging
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rig.eol import policy
+from rig.eol.advice import advice_for
+from rig.eol.labels import Printer, PrinterError, zpl_label
+from rig.eol.scanner import BadScan, check_serial
+from rig.errors import RigError
+
+log = logging.getLogger("rig.eol")
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_PLAN = ROOT / "testplans" / "eol"
+DEFAULT_RIG = ROOT / "rigs" / "emulator.yaml"
+
+Listener = Callable[[dict[str, Any]], None]
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+@dataclass
+class StationConfig:
+    station: str = field(default_factory=socket.gethostname)
+    fixture: str = "1"
+    operator: str = field(default_factory=_login)
+    rig_file: Path = DEFAULT_RIG
+    plan: Path = DEFAULT_PLAN
+    records_url: str | None = None  # None: $RIG_RECORDS_URL, else reports/records.sqlite
+    retests: int = 1  # a failing unit may be tested again this many times, then repair
+    printer: str | None = None  # file:PATH or tcp:HOST:PORT (None: no label)
+    reports_dir: Path = ROOT / "reports" / "eol"
+    #: Emulated bench only: a scanned serial places a unit with that serial on the bench.
+    emulate_units: bool = False
+
+
+@dataclass
+class UnitResult:
+    serial: str
+    outcome: str  # PASS FAIL ERROR REFUSED
+    disposition: str  # passed retest repair refused rig_error
+    reason: str = ""
+    failing: list[str] = field(default_factory=list)
+    advice: list[dict[str, str]] = field(default_factory=list)
+    attempt: int = 0
+    firmware: str | None = None
+    charger_serial: str | None = None
+    bench_s: float | None = None
+    wall_s: float = 0.0
+    run_id: int | None = None
+    attempt_id: int | None = None
+    label: dict[str, Any] = field(default_factory=dict)
+    verdicts: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _UnitPlugin:
+    """Follows one unit's plan session: steps for the operator page, the book at the end."""
+
+    def __init__(self, emit: Listener):
+        self.emit = emit
+        self.book: Any = None
+        self.run_id: int | None = None
+        self.waited_s: float | None = None
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        self.emit({"type": "step", "step": nodeid.rsplit("::", 1)[-1], "state": "running"})
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            state = "passed" if report.passed else ("skipped" if report.skipped else "failed")
+            self.emit({"type": "step", "step": report.nodeid.rsplit("::", 1)[-1],
+                       "state": state})
+
+    def pytest_sessionfinish(self, session: Any, exitstatus: int) -> None:
+        from rig.pytest_plugin.plugin import RIG_KEY
+        from rig.pytest_plugin.records import recorder_of
+        from rig.pytest_plugin.verdicts import book_of
+
+        config = session.config
+        self.book = book_of(config)
+        recorder = recorder_of(config)
+        self.run_id = getattr(recorder, "run_id", None)
+        rig = config.stash.get(RIG_KEY, None)
+        if rig is not None:
+            self.waited_s = rig.clock.waited_s
+
+
+class Station:
+    """The station: open once, then :meth:`test_unit` per scanned label."""
+
+    def __init__(self, config: StationConfig, listeners: list[Listener] | None = None):
+        self.config = config
+        self.listeners: list[Listener] = list(listeners or [])
+        self.store: Any = None
+        self.host: Any = None  # the emulated bench, when this station started it
+        self.printer = Printer(config.printer) if config.printer else None
+        self.counters = {"tested": 0, "passed": 0, "failed": 0, "first_pass": 0,
+                         "refused": 0, "errors": 0}
+        self._env_before: dict[str, str | None] = {}
+
+    # ---- life cycle ----------------------------------------------------------------------------
+    def open(self) -> Station:
+        # the plan (testplans/eol) lives in the checkout, not in the installed package: the
+        # station runs it from there, as `make certify` does
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        from rig.pytest_plugin.emulator import start_bench, wants_in_process_bench
+        from rig.records import RecordStore
+
+        self.store = RecordStore(self.config.records_url)
+        if wants_in_process_bench(self.config.rig_file):
+            self.host = start_bench(self.config.rig_file, None, {})
+        self.emit({"type": "station", "state": "waiting", "station": self.config.station,
+                   "fixture": self.config.fixture, "operator": self.config.operator,
+                   "counters": dict(self.counters)})
+        return self
+
+    def close(self) -> None:
+        if self.host is not None:
+            from rig.pytest_plugin.emulator import stop_bench
+
+            stop_bench(self.host)
+            self.host = None
+        if self.store is not None:
+            self.store.close()
+
+    def __enter__(self) -> Station:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def emit(self, event: dict[str, Any]) -> None:
+        event.setdefault("time", time.time())
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:  # the page must never stop the line
+                log.exception("station listener failed")
+
+    # ---- the emulated line ------------------------------------------------------------------
+    def place_unit(self, serial: str, defects: dict[str, Any] | None = None) -> None:
+        """Emulated bench only: put a unit with ``serial`` (and ``defects``: profile keys) on
+        the fixture. A real line has an operator for this."""
+        from rig.instruments.registry import open_instrument
+
+        address = os.environ.get("LG_BENCH_CTRL")
+        if not address:
+            raise RigError("placing a unit needs the emulated bench (LG_BENCH_CTRL is not set)")
+        ctrl = open_instrument("BENCH-CONTROL", address, "bench", timeout_s=30.0)
+        try:
+            ctrl.send("BENCH:CHAR:RES")
+            items = {"identity.serial": serial, **(defects or {})}
+            ctrl.send("BENCH:CHAR:SET " + ",".join(f'"{k}={v}"' for k, v in items.items()))
+        finally:
+            ctrl.close()
+
+    # ---- one unit ------------------------------------------------------------------------------
+    def test_unit(self, scanned: str, override_by: str | None = None,
+                  defects: dict[str, Any] | None = None) -> UnitResult:
+        """Everything the station does with one scanned label (see the module)."""
+        started = time.time()
+        try:
+            serial = check_serial(scanned)
+        except BadScan as exc:
+            self.emit({"type": "message", "level": "error", "text": str(exc)})
+            log.error("%s", exc)
+            raise
+        history = self.store.eol_attempts(serial=serial)
+        decision = policy.decide(history, self.config.retests, override_by)
+        self.emit({"type": "unit", "serial": serial, "state": "scanned",
+                   "attempt": decision.attempt})
+        if not decision.allowed:
+            result = UnitResult(serial, "REFUSED", "refused", decision.reason,
+                                attempt=decision.attempt)
+            return self._finish(result, started, override_by)
+        if self.config.emulate_units or defects:
+            self.place_unit(serial, defects)
+        result = self._run_plan(serial, decision.attempt)
+        result.attempt = decision.attempt
+        if result.outcome == "FAIL":
+            result.disposition = policy.disposition(
+                "FAIL", policy.fails_since_override(history), self.config.retests)
+        if decision.reason:
+            result.reason = "; ".join(r for r in (decision.reason, result.reason) if r)
+        return self._finish(result, started, override_by)
+
+    def _run_plan(self, serial: str, attempt: int) -> UnitResult:
+        import pytest
+
+        cfg = self.config
+        folder = cfg.reports_dir / cfg.station / f"{serial}-{attempt}"
+        folder.mkdir(parents=True, exist_ok=True)
+        plugin = _UnitPlugin(self.emit)
+        args = [str(cfg.plan), "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+                "-c", str(ROOT / "pyproject.toml"), "--lg-env", str(cfg.rig_file),
+                "--reports-dir", str(folder), "--operator", cfg.operator,
+                "--unit-label", serial]
+        args += ["--records", self.store.url]
+        self.emit({"type": "unit", "serial": serial, "state": "testing", "attempt": attempt})
+        with open(folder / "pytest.log", "w", encoding="utf-8") as out, \
+                contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            code = pytest.main(args, plugins=[plugin])
+        return self._judge(serial, plugin, int(code), folder)
+
+    def _judge(self, serial: str, plugin: _UnitPlugin, code: int, folder: Path) -> UnitResult:
+        book = plugin.book
+        if book is None:
+            return UnitResult(serial, "ERROR", "rig_error",
+                              f"the EOL plan did not run (pytest exit {code}; see "
+                              f"{folder / 'pytest.log'})")
+        verdicts = {rid: str(r.verdict) for rid, r in book.results.items()}
+        refused = [n for n in book.notes if n.startswith("unit refused:")]
+        failing = [rid for rid, v in verdicts.items() if v in ("FAIL", "INCONCLUSIVE")]
+        errors = [rid for rid, v in verdicts.items() if v in ("ERROR", "NOT_RUN")]
+        base = {"verdicts": verdicts, "run_id": plugin.run_id, "bench_s": plugin.waited_s,
+                "firmware": book.charger.get("firmware"),
+                "charger_serial": book.charger.get("serial")}
+        if refused:
+            return UnitResult(serial, "REFUSED", "refused", refused[0].split(": ", 1)[1],
+                              **base)
+        if failing:
+            return UnitResult(serial, "FAIL", "retest", failing=failing,
+                              advice=[advice_for(rid, book) for rid in failing], **base)
+        if errors:
+            first = next((r for rid in errors for v, r in book.results[rid].outcomes
+                          if r and str(v) == "ERROR"), "")
+            return UnitResult(serial, "ERROR", "rig_error",
+                              f"the rig failed, the unit was not judged: {first}".rstrip(": "),
+                              failing=errors, **base)
+        return UnitResult(serial, "PASS", "passed", **base)
+
+    def _finish(self, result: UnitResult, started: float, override_by: str | None) -> UnitResult:
+        result.wall_s = time.time() - started
+        if result.outcome in ("PASS", "FAIL"):
+            result.label = self._print(result, started)
+        self._count(result)
+        result.attempt_id = self.store.add_eol_attempt(
+            serial=result.serial, station=self.config.station, fixture=self.config.fixture,
+            operator=self.config.operator, firmware=result.firmware,
+            charger_serial=result.charger_serial, started=started, finished=time.time(),
+            attempt=result.attempt, outcome=result.outcome, disposition=result.disposition,
+            failing=result.failing, reason=result.reason, override_by=override_by,
+            run_id=result.run_id, bench_s=result.bench_s, wall_s=result.wall_s,
+            label=result.label or None,
+        )
+        log.info("unit %s: %s (%s) %s", result.serial, result.outcome, result.disposition,
+                 result.reason)
+        self.emit({"type": "result", **result.as_dict(), "counters": dict(self.counters)})
+        return result
+
+    def _print(self, result: UnitResult, when: float) -> dict[str, Any]:
+        if self.printer is None:
+            return {}
+        text = {"passed": "PASS", "retest": "FAIL - RETEST", "repair": "FAIL - REPAIR"}.get(
+            result.disposition, result.outcome)
+        zpl = zpl_label(result.serial, text, self.config.station, when, result.firmware,
+                        ", ".join(result.failing))
+        try:
+            self.printer.print(zpl)
+        except PrinterError as exc:
+            self.emit({"type": "message", "level": "error", "text": str(exc)})
+            log.error("%s", exc)
+            return {"printed": False, "printer": self.printer.target, "error": str(exc),
+                    "zpl": zpl}
+        return {"printed": True, "printer": self.printer.target, "zpl": zpl}
+
+    def _count(self, result: UnitResult) -> None:
+        c = self.counters
+        if result.outcome == "REFUSED":
+            c["refused"] += 1
+        elif result.outcome == "ERROR":
+            c["errors"] += 1
+        else:
+            c["tested"] += 1
+            if result.outcome == "PASS":
+                c["passed"] += 1
+                if result.attempt == 1:
+                    c["first_pass"] += 1
+            else:
+                c["failed"] += 1

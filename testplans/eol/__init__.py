@@ -1,0 +1,1 @@
+"""The production end-of-line plan (see plan.py)."""

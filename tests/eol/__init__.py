@@ -1,0 +1,1 @@
+"""The production end-of-line station and plan (issue 10)."""

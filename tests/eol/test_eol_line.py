@@ -1,0 +1,51 @@
+"""The proof: the EOL defect rows and a small seeded line, through one station in one process.
+
+``bench/eol_line.py --cases tests/plan/defects/eol.yaml --units 4`` runs a good unit, every
+defect row of the EOL plan (each must FAIL exactly its requirement, or be REFUSED at the
+label check where its row says so), a good unit after them (nothing leaks from one unit to the
+next), then 4 seeded random units; it exits 1 on any unit judged wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ROWS = ROOT / "tests" / "plan" / "defects" / "eol.yaml"
+
+
+def test_every_defect_row_is_caught_by_its_requirement_and_good_units_pass(tmp_path):
+    out = tmp_path / "line.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "eol_line.py"), "--cases", str(ROWS),
+         "--units", "4", "--seed", "11", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    rows = json.loads(out.read_text())["rows"]
+    group = yaml.safe_load(ROWS.read_text())
+    assert len(rows) == len(group["cases"]) + 2 + 4
+    by_name = {r["defect"]: r for r in rows if r["defect"]}
+    for case in group["cases"]:
+        row = by_name[case["name"]]
+        if case.get("station") == "refused":
+            assert row["outcome"] == "REFUSED" and "the label says" in row["reason"], row
+        elif case.get("fail"):
+            assert (row["outcome"], row["failing"]) == ("FAIL", sorted(case["fail"])), row
+        else:
+            assert row["outcome"] == "PASS", row
+    good = [r for r in rows if r["defect"] is None]
+    assert good and all(r["outcome"] == "PASS" for r in good)
+    # a good unit: one boot (150 s) and the plan's own checks, well under the 60 s target
+    assert all(150.0 < r["bench_s"] < 150.0 + 30.0 for r in good), [r["bench_s"] for r in good]
+    text = proc.stdout
+    assert "units/hour of wall time" in text and "bench time per unit: median" in text
+    assert "confusion matrix" in text and "WRONG" not in text
+    caught = re.search(r"defective units caught by the right requirement: (\d+)/(\d+)", text)
+    assert caught and caught.group(1) == caught.group(2) and int(caught.group(1)) >= 17, text
