@@ -232,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         name = " ".join(n for n in (args.command, getattr(args, "bench_command", None),
                                     getattr(args, "lock_command", None),
                                     getattr(args, "build_command", None),
-                                    getattr(args, "lab_command", None)) if n)
+                                    getattr(args, "lab_command", None),
+                                    getattr(args, "line_command", None)) if n)
         print(f"rig {name}: {exc}", file=sys.stderr)
         return 2
 

@@ -386,7 +386,9 @@ class PlaceLock:
         self.address = coord.address
         try:
             for name in self.places:
-                deadline = time.monotonic() + self.wait_s
+                start = time.monotonic()
+                deadline = start + self.wait_s
+                busy_with = ""
                 while True:
                     place = coord.place(name)
                     if place is None:
@@ -401,6 +403,9 @@ class PlaceLock:
                                 raise
                             continue  # another run was faster: look again
                         self._held.append(name)
+                        if busy_with:
+                            self.notes.append(f"waited {time.monotonic() - start:.1f} s for "
+                                              f"place {name}, held by {busy_with}")
                         break
                     holder = holder_of(place)
                     if holder and pid_alive(holder.get("pid"), holder.get("host")) is False:
@@ -409,9 +414,11 @@ class PlaceLock:
                                 f"{describe_holder(holder)}")
                         self.notes.append(note)
                         continue
+                    who = describe_holder(holder) if holder else (
+                        f"{place.acquired} (acquired by hand, not by a rig run)")
+                    if holder or not busy_with:  # a holder being released has no comment
+                        busy_with = who
                     if time.monotonic() >= deadline:
-                        who = describe_holder(holder) if holder else (
-                            f"{place.acquired} (acquired by hand, not by a rig run)")
                         waited = (f"waited {self.wait_s:g} s; " if self.wait_s
                                   else "not waiting (--place-wait 0); ")
                         raise RigBusyError(

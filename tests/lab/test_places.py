@@ -113,14 +113,21 @@ def test_a_busy_place_refuses_or_waits(lab, tmp_path):
         code, out, verdicts = finish(start_run(lab, "rig-a", tmp_path / "timeout", "--place-wait",
                                                "1", target=ONE_TEST), tmp_path / "timeout", 120)
         assert code == 1 and "waited 1 s" in verdicts["requirements"]["TM-02"]["reasons"][0]
-        waiting = start_run(lab, "rig-a", tmp_path / "waits", "--place-wait", "60",
+        waiting = start_run(lab, "rig-a", tmp_path / "waits", "--place-wait", "120",
                             target=ONE_TEST)
-        time.sleep(3)
+        # the run's transcript file appears just before it asks for the place
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "waits" / "scpi-transcript.log").exists():
+            assert waiting.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(2)
         assert waiting.poll() is None  # still waiting for the place
     finally:
         hold.release()
     code, out, verdicts = finish(waiting, tmp_path / "waits")
     assert code == 0 and executed(verdicts) == {"TM-02": "PASS"}, out[-3000:]
+    waited = [n for n in verdicts["notes"] if n.startswith("waited ")]
+    assert waited and "for place rig-a, held by" in waited[0] and str(os.getpid()) in waited[0]
 
 
 def test_a_place_left_locked_by_a_killed_run_is_recovered(lab, tmp_path):
