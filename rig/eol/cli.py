@@ -45,6 +45,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--max-units", type=int, default=0, help="stop after this many scans "
                    "(0: until quit or Ctrl-C)")
     p.add_argument("--reports-dir", type=Path, default=None)
+    p.add_argument("--plan-arg", action="append", default=[], metavar="ARG",
+                   help="one more pytest argument for every unit's plan run (repeatable)")
     p.add_argument("--page-port", type=int, default=None, metavar="PORT",
                    help="serve the operator page on http://127.0.0.1:PORT/ (0: any free port)")
     p.set_defaults(func=run)
@@ -106,7 +108,7 @@ def run(args: argparse.Namespace, listeners: list[Any] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     config = StationConfig(fixture=args.fixture, rig_file=args.lg_env, records_url=args.records,
                            retests=args.retests, printer=args.printer,
-                           emulate_units=args.emulate_units)
+                           emulate_units=args.emulate_units, plan_args=list(args.plan_arg))
     if args.station:
         config.station = args.station
     if args.operator:
