@@ -89,7 +89,14 @@ class Doctor:
         from labgrid import Environment
         from labgrid.util.yaml import load as yaml_load
 
+        from rig.door import check_rig_file
+
         path = self.env_path
+        try:  # bounded and checked before labgrid builds anything (an alias bomb spun here)
+            check_rig_file(path)
+        except ConfigError as exc:
+            self.add("rig file", FAIL, str(exc), "fix the file (see README, Bad input)")
+            return False
         try:
             with open(path, encoding="utf-8") as fh:
                 data = yaml_load(fh) or {}

@@ -268,6 +268,12 @@ def check_command(args: Any) -> None:
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
                 raise ConfigError("--places", name, "a place name: letters, digits, '_', '.' "
                                   "or '-', at most 64")
+    elif command == "line":
+        check_records_url(records, source, write=False)
+        if args.hours is not None and not args.hours > 0:
+            raise ConfigError("--hours", str(args.hours), "a number of hours > 0")
+        if getattr(args, "plots", None) is not None:
+            check_output_dir(args.plots, "--plots")
     elif command in ("runs", "report", "trend", "compare"):
         check_records_url(records, source, write=False)
         _at_least(getattr(args, "limit", None), 1, "--limit")

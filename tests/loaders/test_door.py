@@ -102,6 +102,8 @@ BAD = {
     "build check": (["{bomb}", "{file}"], BOMB),
     "lab serve": (["--dir", "{file}/lab"], "--dir: {file}/lab: a directory (a part of"),
     "eol": (["--lg-env", "{bomb}"], BOMB),
+    "line yield": (["--hours", "-1"], "--hours: -1.0: a number of hours > 0"),
+    "line cpk": (["--plots", "{file}/plots"], "--plots: {file}/plots: a directory (a part of"),
 }
 
 

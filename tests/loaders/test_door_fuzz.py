@@ -130,6 +130,8 @@ def _rig_argv(command: str, path: Path, text: str) -> tuple[list[str], dict[str,
         "build check": ([str(path), str(path)], {}),
         "lab serve": (["--dir", under], {}),
         "eol": (["--lg-env", str(path)], {}),
+        "line yield": (["--records", bad_url], {}),
+        "line cpk": (["--plots", under], {}),
     }
     assert command in table, f"a new sub-command: give it a malformed input here (rig {command})"
     args, env = table[command]
