@@ -214,3 +214,39 @@ class OcppClient:
         self.queue = deque(c for c in self.queue if c.persistent)
         self.enabled = False
         self.accepted = False
+
+
+# ---- the websocket's security (what the host's network stack is told to use) ---------------
+@dataclass(frozen=True)
+class LinkSecurity:
+    """How the charger opens its websocket, per OCPP 1.6 security profile (the OCPP 1.6
+    Security Whitepaper): 0 nothing; 1 HTTP basic auth (user: the charge point id, password:
+    the AuthorizationKey); 2 the same over TLS, trusting only the configured CA. A charger with
+    profile 2 never falls back to a plain ``ws://`` URL."""
+
+    profile: int
+    headers: dict[str, str]
+    ca_file: str  #: profile 2: the PEM of the central system's CA ("" otherwise)
+
+    def check_url(self, url: str) -> None:
+        """ValueError when ``url``'s scheme does not fit the profile."""
+        if self.profile == 2 and not url.startswith("wss://"):
+            raise ValueError(f"security profile 2 connects to a wss:// URL only, not {url!r}")
+
+
+def link_security(ocpp_profile: Any, cp_id: str) -> LinkSecurity:
+    """The websocket settings of the profile's ``ocpp`` section for charge point ``cp_id``;
+    ValueError for a profile that lacks what its level needs (a password, a CA)."""
+    import base64
+
+    level = int(ocpp_profile.security_profile)
+    if level >= 1 and not ocpp_profile.authorization_key:
+        raise ValueError(f"security profile {level} needs ocpp.authorization_key (its password)")
+    if level == 2 and not ocpp_profile.ca_certificate:
+        raise ValueError("security profile 2 needs ocpp.ca_certificate (the PEM file of the "
+                         "central system's CA)")
+    headers: dict[str, str] = {}
+    if level >= 1:
+        token = base64.b64encode(f"{cp_id}:{ocpp_profile.authorization_key}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    return LinkSecurity(level, headers, ocpp_profile.ca_certificate if level == 2 else "")

@@ -192,6 +192,28 @@ class Ocpp(_Section):
     firmware_install_s: float = Field(
         10.0, ge=0, description="s, UpdateFirmware: install time before the reboot"
     )
+    security_profile: int = Field(
+        0, ge=0, le=2, description="OCPP 1.6 security profile: 0 none (ws://), 1 HTTP basic "
+        "auth (ws://), 2 TLS with the central system's certificate + basic auth (wss://)"
+    )
+    authorization_key: str = Field(
+        "", description="the charger's password for basic auth (AuthorizationKey; profiles 1 "
+        "and 2): 16-40 printable ASCII characters"
+    )
+    ca_certificate: str = Field(
+        "", description="PEM file of the CA the central system's certificate must chain to "
+        "(CentralSystemRootCertificate; profile 2)"
+    )
+
+    @model_validator(mode="after")
+    def _key(self) -> Ocpp:
+        # the key alone (overrides are checked one by one, so "profile 1 needs a key" is the
+        # link's check when it connects: zapcharger.ocpp.link_security)
+        key = self.authorization_key
+        if key and not (16 <= len(key) <= 40 and all(" " < c <= "~" for c in key)):
+            raise ValueError("ocpp.authorization_key: 16-40 printable ASCII characters (no "
+                             f"spaces), got {len(key)} characters")
+        return self
 
 
 class Safety(_Section):

@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import logging
 import os
+import secrets
 import select
 import threading
 import time
@@ -55,6 +56,8 @@ ENV_NAMES = {
     "can_interface": "LG_BENCH_CAN_INTERFACE",
     "can_channel": "LG_BENCH_CAN_CHANNEL",
 }
+#: The control port's token, in the environment (and the env file of ``rig bench serve``).
+TOKEN_ENV = "LG_BENCH_TOKEN"
 _channel_ids = itertools.count(1)
 
 CONSOLE_FAULTS = ("NONE", "GARBLE", "MUTE")
@@ -103,6 +106,7 @@ class BenchHost:
         can_channel: str | None = None,
         ac_turns: int = 5,
         ocpp_url: str | None = None,
+        token: str | None = None,
     ):
         self.profile_path = profile_path
         self.overrides: dict[str, Any] = dict(overrides or {})
@@ -131,6 +135,9 @@ class BenchHost:
         #: The charger's OCPP websocket; ``ocpp_url`` (or BENCH:OCPP:URL) says where it goes.
         self.ocpp = OcppLink(self.bench)
         self.ocpp_url = ocpp_url
+        #: What a client of the control port must show first (``BENCH:AUTH? "<token>"``): only
+        #: the rig this bench was started for may cut its supply or change its charger.
+        self.token = token or secrets.token_urlsafe(18)
 
     # ---- life cycle ----------------------------------------------------------------------
     def start(self) -> BenchHost:
@@ -141,7 +148,8 @@ class BenchHost:
             BenchControl(self),
         ]
         for device in devices:
-            self.servers[device.key] = ScpiServer(device.key, device).start()
+            token = self.token if device.key == "ctrl" else None
+            self.servers[device.key] = ScpiServer(device.key, device, token=token).start()
         self.servers["ctrl"].before_message.append(self._settle_network)
         self._open_console()
         self._open_can()
@@ -157,10 +165,16 @@ class BenchHost:
         return self
 
     def stop(self) -> None:
+        """Close every port and end every thread; quick (well under a second), because
+        ``rig bench serve`` must end soon after SIGTERM: the servers stop side by side."""
         self._stop.set()
         self.ocpp.stop()
-        for server in self.servers.values():
-            server.stop()
+        stoppers = [threading.Thread(target=server.stop, name=f"stop-{name}")
+                    for name, server in self.servers.items()]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join(timeout=2)
         for thread in self._threads:
             thread.join(timeout=2)
         if self._bus is not None:
@@ -192,8 +206,11 @@ class BenchHost:
         return out
 
     def environment(self) -> dict[str, str]:
-        """The ``LG_BENCH_*`` variables that point ``rigs/emulator.yaml`` at this bench."""
-        return {ENV_NAMES[k]: v for k, v in self.addresses().items() if k in ENV_NAMES}
+        """The ``LG_BENCH_*`` variables that point ``rigs/emulator.yaml`` at this bench, and
+        the control port's token (``LG_BENCH_TOKEN``, read by the BENCH-CONTROL driver)."""
+        env = {ENV_NAMES[k]: v for k, v in self.addresses().items() if k in ENV_NAMES}
+        env[TOKEN_ENV] = self.token
+        return env
 
     # ---- charger profile -----------------------------------------------------------------
     def apply_profile(self, overrides: dict[str, Any]) -> None:

@@ -20,12 +20,15 @@ import concurrent.futures
 import contextlib
 import json
 import logging
+import ssl
 import threading
 import time
+import urllib.parse
 from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
+from zapcharger.ocpp import link_security
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +189,8 @@ class OcppLink:
                 continue
             try:
                 ws = await connect(url, subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
-                                   proxy=None, open_timeout=self.open_timeout_s)
+                                   proxy=None, open_timeout=self.open_timeout_s,
+                                   **self._security(url))
             except Exception as exc:  # refused, bad URL, handshake: keep trying, say why
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.debug("OCPP link to %s: %s", url, self.last_error)
@@ -195,6 +199,20 @@ class OcppLink:
             peer_dropped = await self._session(ws, config)
             if peer_dropped:
                 await self._pause(config)
+
+    def _security(self, url: str) -> dict[str, Any]:
+        """The charger's OCPP security profile (its profile's ``ocpp`` keys, read at every
+        connection: a profile change is a power cycle): basic-auth header, TLS trusting only
+        its CA. ValueError for a URL the profile must not use (profile 2 never uses ws://)."""
+        cp_id = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rstrip("/").rsplit("/")[-1])
+        security = link_security(self.bench.profile.ocpp, cp_id)
+        security.check_url(url)
+        kwargs: dict[str, Any] = {}
+        if security.headers:
+            kwargs["additional_headers"] = security.headers
+        if security.ca_file:
+            kwargs["ssl"] = ssl.create_default_context(cafile=security.ca_file)
+        return kwargs
 
     async def _reconfigured(self, config: int) -> None:
         """Return once URL or enabled changed after ``config`` (spurious wakes are ignored)."""

@@ -8,6 +8,7 @@ instruments do) without each of them parsing the file its own way.
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
@@ -21,10 +22,18 @@ START_TIMEOUT_S = 30.0
 
 
 def write_env_file(path: str | Path, environment: Mapping[str, str]) -> None:
-    """``export KEY=value`` lines, shell-quoted (``source`` it, or :func:`read_env_file`)."""
-    Path(path).write_text(
-        "".join(f"export {k}={shlex.quote(v)}\n" for k, v in environment.items())
-    )
+    """``export KEY=value`` lines, shell-quoted (``source`` it, or :func:`read_env_file`).
+
+    Mode 0600: it holds the control port's token, which only this user's runs may read. The
+    text goes into a new file that is renamed into place, so a reader never sees half of it."""
+    path = Path(path)
+    text = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in environment.items())
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(partial, 0o600)  # an existing file keeps its mode through O_CREAT
+    os.replace(partial, path)
 
 
 def read_env_file(path: str | Path) -> dict[str, str]:

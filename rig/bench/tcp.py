@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rig.bench.access import Session, SessionLock
 from rig.bench.scpi import ScpiDevice
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ class _Handler(socketserver.StreamRequestHandler):
     def handle(self) -> None:
         owner = self.server.owner
         owner.connections.add(self.connection)
+        access = owner.access
+        session = Session(f"{self.client_address[0]}:{self.client_address[1]}")
         try:
             while True:
                 raw = self.rfile.readline(MAX_MESSAGE + 1)
@@ -60,7 +63,7 @@ class _Handler(socketserver.StreamRequestHandler):
                     return
                 if len(raw) > MAX_MESSAGE and not raw.endswith(b"\n"):
                     dropped = len(raw) + self._discard_line()
-                    owner.overrun(self.client_address, dropped)
+                    owner.overrun(session, dropped)
                     continue
                 line = raw.decode("latin-1").rstrip("\r\n")
                 if not line.strip():
@@ -69,7 +72,12 @@ class _Handler(socketserver.StreamRequestHandler):
                     hook(line)
                 with owner.lock:
                     owner.last_message_wall = time.monotonic()
-                    reply = owner.device.process(line)
+                    if not access.admit(session, line):
+                        continue  # a foreign write while the rig holds the instrument
+                    handled, reply = access.handle(session, line)  # SYST:LOCK, BENCH:AUTH?
+                    if not handled:
+                        with access.queue_of(session, owner.device):
+                            reply = owner.device.process(line)
                     for hook in owner.on_message:
                         hook(line)
                 if reply is None:
@@ -85,6 +93,8 @@ class _Handler(socketserver.StreamRequestHandler):
             return
         finally:
             owner.connections.discard(self.connection)
+            with owner.lock:
+                access.closed(session)
 
     def _discard_line(self) -> int:
         """Read the rest of an overrunning line and drop it; how many bytes that was."""
@@ -107,7 +117,7 @@ class ScpiServer:
 
     def __init__(
         self, name: str, device: ScpiDevice, lock: threading.RLock | None = None,
-        host: str = "127.0.0.1", port: int = 0,
+        host: str = "127.0.0.1", port: int = 0, token: str | None = None,
     ):
         self.name = name
         self.device = device
@@ -115,6 +125,8 @@ class ScpiServer:
         self.lock = lock if lock is not None else threading.RLock()
         #: Lines longer than :data:`MAX_MESSAGE` thrown away (-363 each).
         self.overruns = 0
+        #: Exclusive access (``SYSTem:LOCK``): who holds the instrument, what it refused.
+        self.access = SessionLock(name, token)
         self.fault = LinkFault()
         self.connections: set[socket.socket] = set()
         self.on_message: list[Callable[[str], None]] = []
@@ -141,13 +153,13 @@ class ScpiServer:
         """The VISA resource string a driver opens to reach this instrument."""
         return f"TCPIP0::{self.host}::{self.port}::SOCKET"
 
-    def overrun(self, peer: tuple[str, int], dropped: int) -> None:
+    def overrun(self, session: Session, dropped: int) -> None:
         """A line did not fit the input buffer: -363, nothing of it executed or kept."""
-        with self.lock:
+        with self.lock, self.access.queue_of(session, self.device):
             self.overruns += 1
             self.device.push_error(-363, f"{dropped} bytes, {MAX_MESSAGE} fit; line discarded")
-        log.warning("%s: input buffer overrun from %s:%s, %d bytes discarded",
-                    self.name, peer[0], peer[1], dropped)
+        log.warning("%s: input buffer overrun from %s, %d bytes discarded",
+                    self.name, session.peer, dropped)
 
     def start(self) -> ScpiServer:
         self._thread.start()
@@ -155,6 +167,7 @@ class ScpiServer:
 
     def drop_connections(self) -> None:
         """Close every open client connection (the instrument's LAN link went down)."""
+        self.access.release_all()
         for conn in list(self.connections):
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)

@@ -16,16 +16,19 @@ helpers here wait in wall time, for frames that are already on their way.
 from __future__ import annotations
 
 import asyncio
+import base64
 import concurrent.futures
 import contextlib
 import datetime as dt
+import hmac
 import itertools
 import json
 import logging
+import ssl
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -46,6 +49,9 @@ log = logging.getLogger("rig.ocpp")
 
 SUBPROTOCOL = "ocpp1.6"
 IN, OUT = "in", "out"
+#: How long a connected charge point has to answer a ping when a second connection asks to be
+#: it, s (wall time): a live one keeps its session, a dead one is replaced.
+ALIVE_CHECK_S = 1.0
 #: Charging profile ids the helpers use, one per purpose: setting a purpose again replaces it.
 PROFILE_IDS = {"ChargePointMaxProfile": 1, "TxDefaultProfile": 2, "TxProfile": 3}
 
@@ -74,6 +80,17 @@ class OcppMessage:
     raw: str = field(repr=False)
 
 
+@dataclass(frozen=True)
+class OcppIntruder:
+    """A websocket refused as a charge point: the charger was connected (and answered), or the
+    password was missing or wrong (security profiles 1 and 2)."""
+
+    time: float  #: wall time (``time.time()``)
+    cp_id: str
+    peer: str  #: ``host:port`` of the refused client
+    reason: str  #: ``the charger is connected from 127.0.0.1:40312``, ``wrong password``, ...
+
+
 @dataclass
 class OcppTransaction:
     """A StartTransaction paired with its StopTransaction (``stop`` fields None while it runs)."""
@@ -85,6 +102,23 @@ class OcppTransaction:
     meter_stop: int | None = None
     stop_time: str | None = None
     reason: str | None = None
+
+
+def _basic_credentials(header: str) -> tuple[str | None, str]:
+    """(user, password) of an HTTP ``Authorization: Basic ...`` header; (None, "") if none."""
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None, ""
+    try:
+        user, sep, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None, ""
+    return (user, password) if sep else (None, "")
+
+
+def _peer(connection: ServerConnection) -> str:
+    address = connection.remote_address
+    return f"{address[0]}:{address[1]}" if address else "unknown"
 
 
 def utc_now() -> str:
@@ -287,9 +321,16 @@ class CentralSystem:
         heartbeat_interval: int = 300,
         refused_tags: Iterable[str] = (),
         timeout_s: float = 10.0,
+        passwords: Mapping[str, str] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ):
         self.host = host
         self.port = port
+        #: Security profile 1: each charge point's basic-auth password (its AuthorizationKey);
+        #: None: no authentication (profile 0). A charge point not listed cannot connect.
+        self.passwords = dict(passwords) if passwords is not None else None
+        #: Security profile 2: TLS with this context (its certificate chain); URLs are wss://.
+        self.ssl_context = ssl_context
         #: What BootNotification answers: the heartbeat interval and the registration status.
         self.heartbeat_interval = heartbeat_interval
         self.boot_status = "Accepted"
@@ -298,6 +339,8 @@ class CentralSystem:
         self.timeout_s = timeout_s
         #: Schema violations and malformed frames of the charger: (message, what is wrong).
         self.violations: list[tuple[OcppMessage, str]] = []
+        #: Second connections refused for a charge point that was connected and alive.
+        self.intruders: list[OcppIntruder] = []
         self._log: list[OcppMessage] = []
         self._changed = threading.Condition()
         self._sessions: dict[str, _ChargePointSession] = {}
@@ -362,7 +405,7 @@ class CentralSystem:
         self._closing = asyncio.Event()
         self._server = await serve(
             self._connection, self.host, self.port, subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
-            process_request=self._check_path, logger=log,
+            process_request=self._check_path, logger=log, ssl=self.ssl_context,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         ready.set_result(None)
@@ -375,10 +418,64 @@ class CentralSystem:
         segment = urllib.parse.urlsplit(path).path.rstrip("/").rsplit("/", 1)[-1]
         return urllib.parse.unquote(segment)
 
-    def _check_path(self, connection: ServerConnection, request: Any) -> Any:
-        if not self._cp_id(request.path):
+    async def _check_path(self, connection: ServerConnection, request: Any) -> Any:
+        cp_id = self._cp_id(request.path)
+        if not cp_id:
             return connection.respond(HTTPStatus.NOT_FOUND, "no charge point id in the path\n")
-        return None
+        refused = self._check_password(connection, request, cp_id)
+        if refused is not None:
+            return refused
+        return await self._refuse_second(connection, cp_id)
+
+    def _check_password(self, connection: ServerConnection, request: Any, cp_id: str) -> Any:
+        """Security profiles 1 and 2: HTTP basic auth, user the charge point id, password its
+        AuthorizationKey. A refusal is 401 and recorded in :attr:`intruders`."""
+        if self.passwords is None:
+            return None
+        header = request.headers.get("Authorization", "")
+        user, password = _basic_credentials(header)
+        expected = self.passwords.get(cp_id)
+        if user is None:
+            reason = "no password"
+        elif user != cp_id or expected is None or not hmac.compare_digest(
+            password.encode(), expected.encode()
+        ):
+            reason = "wrong user or password"
+        else:
+            return None
+        self._intruder(OcppIntruder(time.time(), cp_id, _peer(connection), reason))
+        response = connection.respond(HTTPStatus.UNAUTHORIZED, "basic authentication failed\n")
+        response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+        return response
+
+    def _intruder(self, intruder: OcppIntruder) -> None:
+        with self._changed:
+            self.intruders.append(intruder)
+            self._changed.notify_all()
+        log.error("%s: connection from %s refused: %s", intruder.cp_id, intruder.peer,
+                  intruder.reason)
+
+    async def _refuse_second(self, connection: ServerConnection, cp_id: str) -> Any:
+        """A second websocket for a charge point that is connected does not take its session
+        over: 409 Conflict, recorded in :attr:`intruders`. Unless the connected one is dead (a
+        charger that lost power and came back before its old TCP connection timed out): it
+        gets a ping, and without a pong within :data:`ALIVE_CHECK_S` the newcomer replaces it."""
+        with self._changed:
+            existing = self._sessions.get(cp_id)
+        if existing is None:
+            return None
+        try:
+            pong = await existing._connection.ping()
+            await asyncio.wait_for(pong, ALIVE_CHECK_S)
+        except (TimeoutError, websockets.ConnectionClosed, RuntimeError):
+            log.warning("%s: a new connection from %s replaces one that no longer answers",
+                        cp_id, _peer(connection))
+            return None
+        self._intruder(OcppIntruder(
+            time.time(), cp_id, _peer(connection),
+            f"the charger is connected from {_peer(existing._connection)}"))
+        return connection.respond(
+            HTTPStatus.CONFLICT, f"charge point {cp_id} is already connected\n")
 
     async def _connection(self, connection: ServerConnection) -> None:
         assert connection.request is not None
@@ -401,8 +498,9 @@ class CentralSystem:
 
     # ---- addresses and connections ----------------------------------------------------------
     def url(self, charge_point_id: str) -> str:
-        """Where a charge point connects: ``ws://host:port/<id>``."""
-        return f"ws://{self.host}:{self.port}/{urllib.parse.quote(charge_point_id)}"
+        """Where a charge point connects: ``ws://host:port/<id>`` (``wss://`` with TLS)."""
+        scheme = "wss" if self.ssl_context is not None else "ws"
+        return f"{scheme}://{self.host}:{self.port}/{urllib.parse.quote(charge_point_id)}"
 
     def charge_points(self) -> list[str]:
         """Ids of the charge points connected now."""

@@ -45,7 +45,35 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--max-units", type=int, default=0, help="stop after this many scans "
                    "(0: until quit or Ctrl-C)")
     p.add_argument("--reports-dir", type=Path, default=None)
+    p.add_argument("--plan-arg", action="append", default=[], metavar="ARG",
+                   help="one more pytest argument for every unit's plan run (repeatable)")
+    p.add_argument("--page-port", type=int, default=None, metavar="PORT",
+                   help="serve the operator page on http://127.0.0.1:PORT/ (0: any free port)")
     p.set_defaults(func=run)
+
+
+def calibration(rig_file: Path) -> list[dict[str, Any]]:
+    """The calibration state of every instrument of the rig file, for the page."""
+    import datetime as dt
+
+    from rig.calibration import calibration_state
+    from rig.labgrid import ScpiInstrument
+    from rig.labgrid.loader import load_rig
+
+    try:
+        _, target = load_rig(rig_file)
+    except Exception as exc:  # the page must not stop the station
+        return [{"role": "rig file", "model": str(rig_file), "due": None,
+                 "state": f"cannot read: {exc}"}]
+    today = dt.date.today()
+    out = []
+    for res in target.resources:
+        if isinstance(res, ScpiInstrument):
+            state = calibration_state(res, today)
+            out.append({"role": state.role, "model": state.model,
+                        "due": state.due.isoformat() if state.due else None,
+                        "state": state.state})
+    return out
 
 
 def _defects(items: list[str]) -> dict[str, dict[str, str]]:
@@ -80,7 +108,7 @@ def run(args: argparse.Namespace, listeners: list[Any] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     config = StationConfig(fixture=args.fixture, rig_file=args.lg_env, records_url=args.records,
                            retests=args.retests, printer=args.printer,
-                           emulate_units=args.emulate_units)
+                           emulate_units=args.emulate_units, plan_args=list(args.plan_arg))
     if args.station:
         config.station = args.station
     if args.operator:
@@ -94,8 +122,18 @@ def run(args: argparse.Namespace, listeners: list[Any] | None = None) -> int:
         print(f"rig eol: cannot open the scanner {args.scanner}: {exc}", file=sys.stderr)
         return 2
     scans = 0
+    page = None
+    listeners = list(listeners or [])
     try:
         with Station(config, listeners) as station:
+            if args.page_port is not None:
+                from rig.eol.page import OperatorPage
+
+                page = OperatorPage(config.station, config.fixture, config.operator,
+                                    calibration(config.rig_file),
+                                    station.store.url).start(args.page_port)
+                station.listeners.append(page.on_event)
+                print(f"operator page: {page.url}", flush=True)
             print(f"station {config.station}, fixture {config.fixture}, operator "
                   f"{config.operator}: scan a unit's label", flush=True)
             for line in scanner.lines():
@@ -125,6 +163,8 @@ def run(args: argparse.Namespace, listeners: list[Any] | None = None) -> int:
         return 130
     finally:
         scanner.close()
+        if page is not None:
+            page.stop()
     return 0
 
 

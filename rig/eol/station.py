@@ -72,6 +72,8 @@ class StationConfig:
     reports_dir: Path = ROOT / "reports" / "eol"
     #: Emulated bench only: a scanned serial places a unit with that serial on the bench.
     emulate_units: bool = False
+    #: More pytest arguments for every unit's plan run (the framework's fault tests use it).
+    plan_args: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -239,7 +241,7 @@ class Station:
                 "-c", str(ROOT / "pyproject.toml"), "--lg-env", str(cfg.rig_file),
                 "--reports-dir", str(folder), "--operator", cfg.operator,
                 "--unit-label", serial]
-        args += ["--records", self.store.url]
+        args += ["--records", self.store.url, *cfg.plan_args]
         self.emit({"type": "unit", "serial": serial, "state": "testing", "attempt": attempt})
         with open(folder / "pytest.log", "w", encoding="utf-8") as out, \
                 contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):

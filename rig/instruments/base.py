@@ -498,6 +498,22 @@ class ScpiInstrument(SCPIMixin, PymeasureInstrument, protocols.Instrument):
             log.error("%s", exc)
             raise exc
 
+    def changed_settings(self) -> list[str]:
+        """Read every remembered setting back now; one line for each the instrument no longer
+        holds (someone else changed it: on an instrument the rig cannot lock, this is how a
+        foreign write shows). A changed setting is reported once and forgotten."""
+        changed = []
+        for key, setting in list(self._settings.items()):
+            if not setting.verify:
+                continue
+            actual = setting.quantity.read(self, setting.readback)
+            if not setting.quantity.same(actual, setting.value):
+                q = setting.quantity
+                changed.append(f"{setting.name} is {q.show(actual)}, the rig set "
+                               f"{q.show(setting.value)} ('{setting.command}')")
+                self._settings.pop(key, None)
+        return changed
+
     def query(self, command: str) -> str:
         """The reply to ``command``, stripped."""
         return self.ask(command).strip()

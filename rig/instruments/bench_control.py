@@ -20,13 +20,57 @@ errors, reboot           ``BENCH:FAULT:ERROR <name>,<code>``, ``BENCH:FAULT:REBO
 
 from __future__ import annotations
 
+import os
+from typing import Any, ClassVar
+
+from rig.errors import ConfigError
 from rig.instruments.base import ScpiInstrument, check_choice, check_range, quantity
+from rig.transport import AccessDenied
+from rig.transport.transcript import SENT
+
+#: Where the token comes from when the rig file's ``options: {token: ...}`` does not give it.
+TOKEN_ENV = "LG_BENCH_TOKEN"
+AUTH_QUERY = "BENCH:AUTH?"
 
 LINK_MODES = ("NONE", "DROP", "DELAY", "GARBLE")
 
 
 class BenchControl(ScpiInstrument):
-    """Client of the bench control port; nothing to make safe (it has no outputs)."""
+    """Client of the bench control port; nothing to make safe (it has no outputs).
+
+    The port accepts nothing before it is shown the bench's token (``BENCH:AUTH? "<token>"``):
+    from the ``token`` option, else ``LG_BENCH_TOKEN`` (the env file ``rig bench serve``
+    writes; the in-process bench exports it). Shown again on every reopened session; the
+    transcript records the command with the token masked.
+    """
+
+    OPTIONS: ClassVar[dict[str, Any]] = {"token": None}
+
+    def setup_options(self, name: str) -> None:
+        token = self.driver_options.get("token")
+        if token is not None and (not isinstance(token, str) or not token.strip()):
+            raise ConfigError(f"instrument {name} (BenchControl)", "options.token",
+                              "the bench's token (a string; see LG_BENCH_TOKEN)")
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.token: str | None = self.driver_options.get("token") or os.environ.get(TOKEN_ENV)
+        self.transport.on_open = self.authenticate
+        self.authenticate()
+
+    def authenticate(self) -> None:
+        """Show the port the token (nothing without one: an older bench needs none)."""
+        if not self.token:
+            return
+        transport = self.transport
+        with transport.lock:
+            transport.connection.write(f'{AUTH_QUERY} "{self.token}"')
+            transport.transcript.append(self.name, SENT, f'{AUTH_QUERY} "***"')
+            reply = transport.read().strip()
+        if reply != "1":
+            raise AccessDenied(self.name, self.resource, AUTH_QUERY,
+                               f"the bench refused the token (reply {reply!r}): use the "
+                               f"{TOKEN_ENV} of the bench's env file")
 
     #: The station's surroundings (what a climate chamber sets on a real rig).
     ambient_c = quantity("BENCH:AMB?", "BENCH:AMB %g", "Ambient temperature", unit="C",

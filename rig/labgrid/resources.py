@@ -222,8 +222,20 @@ class OcppCentralSystem(Resource):
     emulated bench ``port: 0`` picks a free port and the bench is told the URL; a real charger
     is configured once with a fixed URL, so a lab uses a fixed port. ``charge_point_id`` is the
     last path segment the charger uses (default: the serial its console reports).
+    ``password_env`` (profile 1) and ``certificate``/``private_key`` (profile 2, ``wss://``)
+    are the OCPP 1.6 security profiles (README, OCPP).
     """
 
     host = attr.ib(default="127.0.0.1", validator=_check_type(str, "an address to listen on"))
     port = attr.ib(default=0, validator=_check_port)
     charge_point_id = attr.ib(default=None, validator=_check_cp_id)
+    #: OCPP security profile 1: the environment variable holding the charger's basic-auth
+    #: password (its AuthorizationKey), so the secret is never in the rig file.
+    password_env = attr.ib(default=None, validator=attr.validators.optional(
+        _check_type(str, "the name of an environment variable holding the password")))
+    #: Security profile 2: PEM files of the central system's certificate chain and its key
+    #: (the key may be in the certificate's file): TLS, and the charger connects to wss://.
+    certificate = attr.ib(default=None, validator=attr.validators.optional(
+        _check_type(str, "a PEM file of the central system's certificate chain")))
+    private_key = attr.ib(default=None, validator=attr.validators.optional(
+        _check_type(str, "a PEM file of the certificate's private key")))

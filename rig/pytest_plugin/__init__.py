@@ -17,8 +17,9 @@ The modules, registered in this order (pytest calls hooks of the same priority l
 first): paths (where the catalogue, rig file and reports are; first, since the others import
 it; the plugin module settles them first thing at configure), verdicts (requirement ids,
 ``record``), charger (trace, charger, charging), ocpp, plugin (options, rig session,
-instruments by role, safety), firmware (``--firmware-build``: the charger brought to a build
-by OCPP UpdateFirmware), records (the record store), allure_rig.
+instruments by role, safety), provenance (a step another client meddled with is an ERROR),
+firmware (``--firmware-build``: the charger brought to a build by OCPP UpdateFirmware), records
+(the record store), allure_rig.
 """
 
 pytest_plugins = [
@@ -27,6 +28,7 @@ pytest_plugins = [
     "rig.pytest_plugin.charger",
     "rig.pytest_plugin.ocpp",
     "rig.pytest_plugin.plugin",
+    "rig.pytest_plugin.provenance",
     "rig.pytest_plugin.firmware",
     "rig.pytest_plugin.records",
     "rig.pytest_plugin.allure_rig",

@@ -1,11 +1,20 @@
 """How drivers reach instruments: a pyvisa session with a transcript and errors in context."""
 
 from .transcript import RECEIVED, SENT, Transcript, TranscriptEntry
-from .visa import InstrumentLinkError, VisaTransport, idempotent_query, scpi_float
+from .visa import (
+    AccessDenied,
+    ForeignWrites,
+    InstrumentLinkError,
+    VisaTransport,
+    idempotent_query,
+    scpi_float,
+)
 
 __all__ = [
     "RECEIVED",
     "SENT",
+    "AccessDenied",
+    "ForeignWrites",
     "InstrumentLinkError",
     "Transcript",
     "TranscriptEntry",

@@ -41,7 +41,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyvisa
 from pymeasure.adapters import VISAAdapter
@@ -52,7 +52,8 @@ from rig.errors import InstrumentError, InstrumentTimeout
 from .transcript import RECEIVED, SENT, Transcript
 
 __all__ = [
-    "InstrumentLinkError", "Transcript", "VisaTransport", "idempotent_query", "scpi_float"
+    "AccessDenied", "ForeignWrites", "InstrumentLinkError", "Transcript", "VisaTransport",
+    "idempotent_query", "scpi_float",
 ]
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,30 @@ class InstrumentLinkError(InstrumentError):
         super().__init__(instrument, address, command, detail)
         if not command:  # opening: there is no command to name
             self.args = (f"{instrument} at {address}: {detail}",)
+
+
+class AccessDenied(InstrumentError):
+    """The rig cannot have the instrument to itself: another client holds its lock, or the
+    transport refused an exclusive lock the rig file asked for."""
+
+
+#: Exclusive access to an instrument (the rig file's ``exclusive_access``): ``scpi`` is the
+#: session lock in SCPI (Keysight's ``SYSTem:LOCK``, every emulated instrument), ``visa`` the
+#: transport's own (``viLock``: VXI-11 with pyvisa-py; HiSLIP and GPIB with a vendor VISA).
+EXCLUSIVE_MODES = ("scpi", "visa", "none")
+LOCK_REQUEST = "SYST:LOCK:REQ?"
+LOCK_OWNER = "SYST:LOCK:OWN?"
+LOCK_VIOLATIONS = "SYST:LOCK:VIOL?"
+_VIOLATION_REPLY = re.compile(r'^\s*(\d+)\s*,\s*"(.*)"\s*,\s*"(.*)"\s*$', re.S)
+
+
+class ForeignWrites(NamedTuple):
+    """``SYST:LOCK:VIOL?``: how many foreign writes the instrument refused since it started,
+    and the last one's sender and message."""
+
+    count: int
+    peer: str
+    message: str
 
 
 def idempotent_query(message: str) -> bool:
@@ -151,6 +176,12 @@ class VisaTransport(VISAAdapter):
         self.reconnects = 0
         self._reconnecting = False
         self._timeout_s = float(timeout_s)
+        #: How the rig holds the instrument (:data:`EXCLUSIVE_MODES`); taken again after every
+        #: reconnection, since a lock ends with the session that held it.
+        self.exclusive = "none"
+        #: Called first on every reopened session, before the lock (a port that wants a token
+        #: is shown it here: the bench control driver).
+        self.on_open: Callable[[], None] | None = None
         self._closed = False
         self._lock = threading.RLock()
         self._open_kwargs: dict[str, Any] = {
@@ -201,10 +232,12 @@ class VisaTransport(VISAAdapter):
             raise self._cannot_connect(exc) from exc
         self._after_open()
         self.reconnects += 1
-        if self.on_reconnect is not None and not self._reconnecting:
+        if not self._reconnecting:
             self._reconnecting = True  # its queries are never retried, nor do they nest
             try:
-                self.on_reconnect()
+                self._take_hold()  # before anything else: the lock ended with the old session
+                if self.on_reconnect is not None:
+                    self.on_reconnect()
             finally:
                 self._reconnecting = False
 
@@ -245,6 +278,52 @@ class VisaTransport(VISAAdapter):
         """Close the session for good (idempotent; later I/O raises InstrumentError)."""
         self._closed = True
         self._drop()
+
+    # ---- exclusive access -------------------------------------------------------------------
+    def hold(self, mode: str) -> None:
+        """Take the instrument for this rig (``scpi``, ``visa`` or ``none``; see
+        :data:`EXCLUSIVE_MODES`), and again after every reconnection. :class:`AccessDenied`
+        names who holds it, or why the transport cannot lock."""
+        if mode not in EXCLUSIVE_MODES:
+            raise ValueError(f"exclusive access {mode!r}: one of {', '.join(EXCLUSIVE_MODES)}")
+        with self._lock:
+            self.exclusive = mode
+            self._ensure_open(LOCK_REQUEST if mode == "scpi" else "")
+            if mode != "none":
+                self._take_hold()
+
+    def _take_hold(self) -> None:
+        if self.on_open is not None:
+            self.on_open()
+        if self.exclusive == "scpi":
+            if self._ask_once(LOCK_REQUEST, None).strip() != "1":
+                owner = self._ask_once(LOCK_OWNER, None).strip().strip('"')
+                raise AccessDenied(
+                    self.name, self.resource, LOCK_REQUEST,
+                    f"locked by another client ({owner}): the rig needs the instrument to "
+                    "itself for the run",
+                )
+        elif self.exclusive == "visa":
+            try:
+                self.connection.lock_excl(timeout=self._timeout_ms())
+            except Exception as exc:  # VisaIOError, or NotImplementedError of a session type
+                raise AccessDenied(
+                    self.name, self.resource, "viLock",
+                    f"exclusive VISA lock refused: {exc or type(exc).__name__} (locked by "
+                    "another client, or this resource type has no lock: see exclusive_access)",
+                ) from exc
+
+    def foreign_writes(self) -> ForeignWrites:
+        """What the instrument refused from other clients while the rig held it (``scpi``
+        only; other modes have no such record and return a count of 0)."""
+        if self.exclusive != "scpi":
+            return ForeignWrites(0, "", "")
+        reply = self.ask(LOCK_VIOLATIONS)
+        match = _VIOLATION_REPLY.match(reply)
+        if not match:
+            raise InstrumentError(self.name, self.resource, LOCK_VIOLATIONS,
+                                  f"unexpected reply {reply!r} (n,\"peer\",\"message\" expected)")
+        return ForeignWrites(int(match.group(1)), match.group(2), match.group(3))
 
     @property
     def timeout_s(self) -> float:

@@ -127,11 +127,13 @@ def socket_address(resource: str) -> tuple[str, int]:
 class Link:
     """A raw-socket connection to one instrument: newline-terminated messages, exact bytes."""
 
-    def __init__(self, resource: str, timeout: float = 2.0):
+    def __init__(self, resource: str, timeout: float = 2.0, token: str | None = None):
         self.resource = resource
         self.sock = socket.create_connection(socket_address(resource), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.rfile = self.sock.makefile("rb")
+        if token is not None:  # the control port: show it the bench's token first
+            assert self.query(f'BENCH:AUTH? "{token}"') == "1"
 
     def send_raw(self, data: bytes) -> None:
         self.sock.sendall(data)
@@ -259,7 +261,7 @@ def links(bench: BenchHost) -> Iterator[dict[str, Link]]:
 
     class Links(dict):
         def __missing__(self, key: str) -> Link:
-            link = Link(addresses[key])
+            link = Link(addresses[key], token=bench.token if key == "ctrl" else None)
             opened[key] = link
             self[key] = link
             return link
@@ -288,6 +290,8 @@ def visa(bench: BenchHost, visa_rm):  # type: ignore[no-untyped-def]
         inst = visa_rm.open_resource(
             addresses[key], read_termination="\n", write_termination="\n", timeout=2000,
         )
+        if key == "ctrl":
+            assert inst.query(f'BENCH:AUTH? "{bench.token}"') == "1"
         opened.append(inst)
         return inst
 

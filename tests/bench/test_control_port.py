@@ -254,7 +254,7 @@ def test_charger_set_and_validate(links, bench):
 def test_realtime_clock():
     host = BenchHost(overrides={"firmware_entry": STUB_ENTRY}, clock="realtime").start()
     try:
-        ctrl = Link(host.addresses()["ctrl"])
+        ctrl = Link(host.addresses()["ctrl"], token=host.token)
         try:
             assert ctrl.query("BENCH:TIME:MODE?") == "REALTIME"
             ctrl.write("BENCH:TIME:ADV 1")

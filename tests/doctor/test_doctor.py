@@ -34,8 +34,9 @@ def _isolated(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def host():
+def host(monkeypatch):
     bench = BenchHost(clock="virtual").start()
+    monkeypatch.setenv("LG_BENCH_TOKEN", bench.token)  # what the driver shows the control port
     yield bench
     bench.stop()
 
@@ -102,7 +103,7 @@ def rows(text: str) -> dict[str, str]:
 def test_a_bench_with_a_missing_a_wrong_and_an_expired_instrument(tmp_path, host):
     path, missing = broken_rig(tmp_path, host)
     a = host.addresses()
-    scpi(a["ctrl"], "BENCH:FAUL:ERR cs,-222", "*OPC?")
+    scpi(a["ctrl"], "BENCH:FAUL:ERR cs,-222", "*OPC?", token=host.token)
     # a run that lost the EV emulator's link with the vehicle in B: its watchdog latched
     scpi(a["ev"], "OUTP:PROT:WDOG:DEL 0.2", "OUTP:PROT:WDOG ON", "SOUR:CP:STAT B", "*OPC?")
     time.sleep(0.5)

@@ -43,12 +43,13 @@ def bench(host: BenchHost) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def ctrl(bench: dict[str, str]) -> Iterator[Any]:
+def ctrl(bench: dict[str, str], host: BenchHost) -> Iterator[Any]:
     """The bench control port as a plain pyvisa resource."""
     rm = pyvisa.ResourceManager("@py")
     res = rm.open_resource(
         bench["ctrl"], read_termination="\n", write_termination="\n", timeout=20_000
     )
+    assert res.query(f'BENCH:AUTH? "{host.token}"') == "1"
     try:
         yield res
     finally:

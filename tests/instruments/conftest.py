@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import pyvisa
 
-from rig.bench.host import BenchHost
+from rig.bench.host import TOKEN_ENV, BenchHost
 from rig.instruments.base import ScpiInstrument
 from rig.instruments.registry import open_instrument
 from rig.transport import Transcript
@@ -32,9 +32,11 @@ def bench() -> Iterator[dict[str, str]]:
     """A running emulated bench (virtual clock); its addresses by key (ac1, ac3, pa, ...)."""
     firmware = os.environ.get("RIG_TEST_FIRMWARE")
     host = BenchHost(overrides={"firmware_entry": firmware} if firmware else None).start()
+    os.environ[TOKEN_ENV] = host.token  # as the in-process bench does: the drivers read it
     try:
         yield host.addresses()
     finally:
+        os.environ.pop(TOKEN_ENV, None)
         host.stop()
 
 
@@ -45,6 +47,7 @@ def ctrl(bench: dict[str, str]) -> Iterator[Any]:
     res = rm.open_resource(
         bench["ctrl"], read_termination="\n", write_termination="\n", timeout=20_000
     )
+    assert res.query(f'BENCH:AUTH? "{os.environ[TOKEN_ENV]}"') == "1"
     try:
         yield res
     finally:

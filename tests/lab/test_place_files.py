@@ -20,7 +20,7 @@ BENCH_ENV = {"LG_BENCH_AC1": "TCPIP0::127.0.0.1::5000::SOCKET",
              "LG_BENCH_EST": "TCPIP0::127.0.0.1::5007::SOCKET",
              "LG_BENCH_CTRL": "TCPIP0::127.0.0.1::5006::SOCKET",
              "LG_BENCH_CONSOLE": "/dev/pts/77", "LG_BENCH_CAN_INTERFACE": "udp_multicast",
-             "LG_BENCH_CAN_CHANNEL": "239.1.2.3:40000"}
+             "LG_BENCH_CAN_CHANNEL": "239.1.2.3:40000", "LG_BENCH_TOKEN": "t0k3n"}
 
 
 class _Template(yaml.SafeLoader):
@@ -65,6 +65,9 @@ def test_the_exporter_exports_what_the_emulator_rig_file_describes():
         want = {k: v for k, v in args.items() if k not in ("name", "resource", "interface",
                                                             "channel")}
         got = {k: v for k, v in out.items() if k not in ("resource", "interface", "channel")}
+        if name == "bench":  # the control port's token: read from the bench's environment
+            assert got.pop("options") == {"token": BENCH_ENV["LG_BENCH_TOKEN"]}
+            assert want.pop("options") == {"token": "$LG_BENCH_TOKEN"}
         assert got == want, name
     assert set(group) - {"location"} == {next(iter(i.values()))["name"] for i in resources}
 

@@ -117,7 +117,7 @@ class LinkedBench:
     def __init__(self, host: BenchHost, central: CentralSystem):
         self.host, self.central = host, central
         addresses = host.addresses()
-        self.ctrl = Link(addresses["ctrl"])
+        self.ctrl = Link(addresses["ctrl"], token=host.token)
         self.ev = Link(addresses["ev"])
         self.ac = open_instrument("ASTERION", addresses["ac3"], "ac")
 

@@ -40,6 +40,7 @@ def test_serve_prints_addresses_and_answers_scpi(served_bench):
     ctrl = rm.open_resource(env["LG_BENCH_CTRL"], read_termination="\n",
                             write_termination="\n", timeout=5000)
     try:
+        assert ctrl.query(f'BENCH:AUTH? "{env["LG_BENCH_TOKEN"]}"') == "1"
         assert ctrl.query("BENCH:TIME:MODE?") == "VIRTUAL"
         ctrl.write("BENCH:TIME:ADV 12.5")
         assert float(ctrl.query("BENCH:TIME?")) == pytest.approx(12.5)
@@ -57,6 +58,7 @@ def test_can_frames_cross_processes(served_bench):
     ac = rm.open_resource(env["LG_BENCH_AC3"], read_termination="\n",
                           write_termination="\n", timeout=5000)
     try:
+        assert ctrl.query(f'BENCH:AUTH? "{env["LG_BENCH_TOKEN"]}"') == "1"
         ac.write("VOLT 230;:OUTP ON")
         seen = set()
         deadline = time.monotonic() + 10

@@ -21,13 +21,19 @@ PLANS = Path(__file__).resolve().parent / "plans"
 EMULATOR_RIG = ROOT / "rigs" / "emulator.yaml"
 
 
-def scpi(resource: str, *commands: str, timeout: float = 10.0) -> list[str]:
+def scpi(resource: str, *commands: str, timeout: float = 10.0,
+         token: str | None = None) -> list[str]:
     """Send each command on a fresh connection to ``resource`` and return the replies of the
-    queries (a plain socket: the test must not depend on the drivers it checks)."""
+    queries (a plain socket: the test must not depend on the drivers it checks). ``token``:
+    the control port's, shown first."""
     _, host, port, _ = resource.split("::")
     replies = []
     with socket.create_connection((host, int(port)), timeout=timeout) as sock:
         stream = sock.makefile("rwb")
+        if token is not None:
+            stream.write(f'BENCH:AUTH? "{token}"\n'.encode())
+            stream.flush()
+            assert stream.readline().strip() == b"1", "the bench refused its own token"
         for command in commands:
             stream.write((command + "\n").encode())
             stream.flush()
@@ -41,12 +47,15 @@ class ServedBench:
     env: dict[str, str]
     proc: subprocess.Popen
 
+    def _token(self, key: str) -> str | None:
+        return self.env.get("LG_BENCH_TOKEN") if key == "ctrl" else None
+
     def query(self, key: str, command: str) -> str:
-        return scpi(self.env[f"LG_BENCH_{key.upper()}"], command)[0]
+        return scpi(self.env[f"LG_BENCH_{key.upper()}"], command, token=self._token(key))[0]
 
     def write(self, key: str, *commands: str) -> None:
         """Send commands and wait until the instrument has processed them (``*OPC?``)."""
-        scpi(self.env[f"LG_BENCH_{key.upper()}"], *commands, "*OPC?")
+        scpi(self.env[f"LG_BENCH_{key.upper()}"], *commands, "*OPC?", token=self._token(key))
 
     def safe(self) -> tuple[bool, str]:
         reply = self.query("ctrl", "BENCH:SAFE?")
