@@ -130,7 +130,8 @@ def run(args: argparse.Namespace, listeners: list[Any] | None = None) -> int:
                 from rig.eol.page import OperatorPage
 
                 page = OperatorPage(config.station, config.fixture, config.operator,
-                                    calibration(config.rig_file)).start(args.page_port)
+                                    calibration(config.rig_file),
+                                    station.store.url).start(args.page_port)
                 station.listeners.append(page.on_event)
                 print(f"operator page: {page.url}", flush=True)
             print(f"station {config.station}, fixture {config.fixture}, operator "

@@ -120,7 +120,9 @@ class OperatorPage:
     """The page's state, its Starlette app and the uvicorn server thread."""
 
     def __init__(self, station: str, fixture: str, operator: str,
-                 calibration: list[dict[str, Any]] | None = None):
+                 calibration: list[dict[str, Any]] | None = None,
+                 records_url: str | None = None):
+        self.records_url = records_url
         self.state: dict[str, Any] = {
             "station": station, "fixture": fixture, "operator": operator, "serial": None,
             "attempt": None, "verdict": "WAITING", "disposition": "", "reason": "",
@@ -133,7 +135,7 @@ class OperatorPage:
         self._subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[str]]] = []
         self.app = Starlette(routes=[
             Route("/", self._index), Route("/state", self._state),
-            Route("/events", self._events),
+            Route("/events", self._events), Route("/line", self._line),
         ])
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -176,6 +178,11 @@ class OperatorPage:
     # ---- HTTP ---------------------------------------------------------------------------------
     async def _index(self, request: Request) -> HTMLResponse:
         return HTMLResponse(PAGE)
+
+    def _line(self, request: Request) -> HTMLResponse:
+        """Line statistics (``rig line``) as a page: yield, failures, Cp/Cpk, histograms.
+        A plain function: Starlette runs it in a worker thread (the store is blocking I/O)."""
+        return HTMLResponse(line_page(self.records_url, request.query_params.get("station")))
 
     async def _state(self, request: Request) -> JSONResponse:
         with self._lock:
@@ -234,3 +241,59 @@ class OperatorPage:
             self._server.force_exit = True
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+def line_page(records_url: str | None, station: str | None = None) -> str:
+    """The line statistics of the record store as one HTML page (histograms inline)."""
+    import base64
+    import html
+
+    from rig.eol import stats
+    from rig.records import RecordStore
+
+    esc = html.escape
+    with RecordStore(records_url) as store:
+        y = stats.yields(store, station=station)
+        rows = []
+        for rid, name in stats.KEY_MEASUREMENTS:
+            values, limits = stats.samples(store, rid, name, station=station)
+            rows.append((rid, name, values, limits,
+                         stats.capability(values, limits["low"], limits["high"])))
+
+    def num(x: Any, spec: str = ".4g") -> str:
+        return "-" if x is None else format(x, spec)
+
+    def pct(x: float | None) -> str:
+        return "-" if x is None else f"{100 * x:.1f} %"
+
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Line statistics"
+        "</title><style>body{font-family:sans-serif;margin:1em}td,th{padding:.2em .6em;"
+        "text-align:right}img{max-width:32em}</style></head><body><h1>Line statistics</h1>",
+        f"<p id='yield'>Units judged: {y['units']}. First-pass yield: "
+        f"<b>{pct(y['first_pass_yield'])}</b> ({y['first_pass']}/{y['units']}); final yield: "
+        f"<b>{pct(y['final_yield'])}</b> ({y['final_pass']}/{y['units']}). Refused "
+        f"{y['refused']}, rig errors {y['rig_errors']}.</p>",
+        "<h2>Failures by requirement</h2><table id='by-requirement'>",
+        *(f"<tr><td>{esc(r)}</td><td>{n}</td></tr>"
+          for r, n in y["failures_by_requirement"].items()),
+        "</table><h2>Failures by hour</h2><table id='by-hour'>",
+        *(f"<tr><td>{esc(h)}</td><td>{n}</td></tr>" for h, n in y["failures_by_hour"].items()),
+        f"</table><h2>Process capability</h2><p>Cp = (USL - LSL) / 6s, Cpk = min(USL - mean, "
+        f"mean - LSL) / 3s; shown from n &gt;= {stats.MIN_SAMPLES} values.</p>"
+        "<table id='cpk'><tr><th>measurement</th><th>n</th><th>mean</th><th>s</th><th>LSL</th>"
+        "<th>USL</th><th>Cp</th><th>Cpk</th><th></th></tr>",
+    ]
+    plots = []
+    for rid, name, values, limits, cap in rows:
+        parts.append(
+            f"<tr><td>{esc(rid)} {esc(name)}</td><td>{cap['n']}</td><td>{num(cap['mean'])}</td>"
+            f"<td>{num(cap['s'])}</td><td>{num(limits['low'])}</td><td>{num(limits['high'])}</td>"
+            f"<td>{num(cap['cp'], '.2f')}</td><td>{num(cap['cpk'], '.2f')}</td>"
+            f"<td>{esc(cap['why'])}</td></tr>")
+        if values:
+            png = stats.histogram(values, limits, f"{rid} {name} (n = {len(values)})")
+            plots.append(f"<img alt='{esc(rid)} {esc(name)}' src='data:image/png;base64,"
+                         f"{base64.b64encode(png).decode()}'>")
+    parts += ["</table><h2>Histograms against the limits</h2>", *plots, "</body></html>"]
+    return "\n".join(parts)

@@ -1,9 +1,9 @@
 """The proof: the EOL defect rows and a small seeded line, through one station in one process.
 
-``bench/eol_line.py --cases tests/plan/defects/eol.yaml --units 4`` runs a good unit, every
+``bench/eol_line.py --cases tests/plan/defects/eol.yaml --units 2`` runs a good unit, every
 defect row of the EOL plan (each must FAIL exactly its requirement, or be REFUSED at the
 label check where its row says so), a good unit after them (nothing leaks from one unit to the
-next), then 4 seeded random units; it exits 1 on any unit judged wrong.
+next), then 2 seeded random units; it exits 1 on any unit judged wrong.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ def test_every_defect_row_is_caught_by_its_requirement_and_good_units_pass(tmp_p
     out = tmp_path / "line.json"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "eol_line.py"), "--cases", str(ROWS),
-         "--units", "4", "--seed", "11", "--json", str(out)],
+         "--units", "2", "--seed", "11", "--json", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     rows = json.loads(out.read_text())["rows"]
     group = yaml.safe_load(ROWS.read_text())
-    assert len(rows) == len(group["cases"]) + 2 + 4
+    assert len(rows) == len(group["cases"]) + 2 + 2
     by_name = {r["defect"]: r for r in rows if r["defect"]}
     for case in group["cases"]:
         row = by_name[case["name"]]

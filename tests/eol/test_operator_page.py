@@ -23,8 +23,7 @@ def test_the_operator_sees_each_unit_and_what_to_do(tmp_path, scanner):
         [sys.executable, "-m", "rig.cli", "eol", "--scanner", scanner.port, "--page-port", "0",
          "--records", f"sqlite:///{tmp_path / 'records.sqlite'}", "--retests", "1",
          "--emulate-units", "--station", "line-7", "--operator", "olga",
-         "--defect", "ZCS900002:rcd.self_test=false", "--reports-dir", str(tmp_path / "rep"),
-         "--max-units", "4"],
+         "--defect", "ZCS900002:rcd.self_test=false", "--reports-dir", str(tmp_path / "rep")],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
@@ -75,7 +74,14 @@ def test_the_operator_sees_each_unit_and_what_to_do(tmp_path, scanner):
             assert re.search(r"failed\s+2", counters)
             ARTEFACT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTEFACT), full_page=True)
+            page.goto(url + "line")  # the line statistics, from the same store
+            assert "First-pass yield: 50.0 % (1/2); final yield: 50.0 % (1/2)" in \
+                page.inner_text("#yield")
+            assert "RC-06" in page.inner_text("#by-requirement")
+            assert "n = 3 < 30" in page.inner_text("#cpk")
+            assert page.locator("img[alt='ES-01 pe_resistance']").count() == 1
             browser.close()
+        scanner.scan("quit")
         proc.wait(timeout=120)
     finally:
         if proc.poll() is None:

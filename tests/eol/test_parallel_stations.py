@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_two_stations_share_one_store(store_url, tmp_path):
     procs = [
         subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "eol_line.py"), "--units", "3", "--spread",
+            [sys.executable, str(ROOT / "bench" / "eol_line.py"), "--units", "2", "--spread",
              "--seed", str(seed), "--station", station, "--serial-base", str(base),
              "--records", store_url],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -31,10 +31,10 @@ def test_two_stations_share_one_store(store_url, tmp_path):
         y = stats.yields(store)
         values, _ = stats.samples(store, "ES-01", "pe_resistance")
     assert sorted((a["station"], a["serial"]) for a in attempts) == sorted(
-        [("line-A", f"ZCS{710000 + i}") for i in range(3)]
-        + [("line-B", f"ZCS{720000 + i}") for i in range(3)])
-    assert len({a["run_id"] for a in attempts}) == 6
+        [("line-A", f"ZCS{710000 + i}") for i in range(2)]
+        + [("line-B", f"ZCS{720000 + i}") for i in range(2)])
+    assert len({a["run_id"] for a in attempts}) == 4
     for a in attempts:
         assert runs[a["run_id"]]["charger_serial"] == a["serial"]
-    assert y["units"] == 6
-    assert len(values) == 6 and len(set(values)) == 6  # each unit its own PE resistance
+    assert y["units"] == 4
+    assert len(values) == 4 and len(set(values)) == 4  # each unit its own PE resistance
