@@ -159,3 +159,36 @@ def test_a_profile_without_its_password_or_ca_never_connects_and_says_why(basic_
         assert message in host.ocpp.last_error
     finally:
         host.stop()
+
+
+# ---- the rig file's side: password_env, certificate -----------------------------------------
+
+
+def test_rig_file_security_settings_become_the_central_systems(ca, tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from rig.errors import ConfigError
+    from rig.labgrid.resources import OcppCentralSystem
+    from rig.pytest_plugin.ocpp import security
+
+    authority, _ = ca
+    rig = SimpleNamespace(env=SimpleNamespace(config_file="my-lab.yaml"))
+    resource = OcppCentralSystem(target=None, name="csms", charge_point_id=CP_ID,
+                                 password_env="RIG_TEST_OCPP_PASSWORD")
+    monkeypatch.delenv("RIG_TEST_OCPP_PASSWORD", raising=False)
+    with pytest.raises(ConfigError) as caught:
+        security(rig, resource)
+    assert str(caught.value) == (
+        "my-lab.yaml: targets.main.resources.csms.password_env: an environment variable that "
+        "is set (RIG_TEST_OCPP_PASSWORD is not): the charger's OCPP password")
+    monkeypatch.setenv("RIG_TEST_OCPP_PASSWORD", PASSWORD)
+    assert security(rig, resource) == ({CP_ID: PASSWORD}, None)
+
+    chain = tmp_path / "chain.pem"
+    authority.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(chain))
+    resource.certificate = str(chain)
+    passwords, context = security(rig, resource)
+    assert passwords == {CP_ID: PASSWORD} and isinstance(context, ssl.SSLContext)
+    resource.certificate = str(tmp_path / "missing.pem")
+    with pytest.raises(ConfigError, match=r"csms\.certificate: a PEM certificate chain"):
+        security(rig, resource)
