@@ -36,6 +36,7 @@ __all__ = [
     "check_output_dir",
     "check_output_file",
     "check_plan_run",
+    "check_product",
     "check_profile",
     "check_records_url",
     "check_rig_file",
@@ -233,15 +234,28 @@ def check_lock_dir() -> None:
     check_output_dir(lock_dir(), f"${ENV_DIR}" if os.environ.get(ENV_DIR) else "lock directory")
 
 
+# ---- the product file ---------------------------------------------------------------------------
+def check_product(path: str | Path) -> None:
+    """The product file (``--product``): every key known and typed. Its claims are checked
+    against the plan's catalogue once the plan is collected (same message form)."""
+    from rig.product import load_product
+
+    if not Path(path).is_file():
+        raise ConfigError("--product", str(path), "an existing product file (YAML)")
+    load_product(path)
+
+
 # ---- a plan run ---------------------------------------------------------------------------------
 def check_plan_run(*, rig_file: Path, profile: str | None, overrides: Iterable[str],
                    reports_dir: str, verdicts: str | None, records: str | None,
-                   records_source: str) -> None:
+                   records_source: str, product: str | None = None) -> None:
     """Everything a plan run reads from the user, in the order a user fixes them."""
     check_rig_file(rig_file)
     overrides = list(overrides)
     _check_profile_has_a_charger(rig_file, profile, overrides)
     check_profile(profile, overrides)
+    if product:
+        check_product(product)
     check_output_dir(reports_dir, "--reports-dir")
     if verdicts:
         check_output_file(verdicts, "--verdicts")
