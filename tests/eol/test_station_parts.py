@@ -169,3 +169,13 @@ def test_a_version_1_store_is_read_and_upgraded(tmp_path):
                                         attempt=1, outcome="PASS", disposition="passed")
         rows = store.eol_attempts(serial="ZCS000001")
         assert [(r["id"], r["outcome"], r["station"]) for r in rows] == [(attempt, "PASS", "s1")]
+
+
+def test_keyboard_entry_gives_lines_as_typed():
+    import io
+
+    from rig.eol.scanner import KeyboardScanner
+
+    typed = io.StringIO("ZCS000042\n\n  \noverride alice ZCS000042\r\nquit\n")
+    assert list(KeyboardScanner(typed).lines()) == [
+        "ZCS000042", "override alice ZCS000042", "quit"]  # blank lines are no scans

@@ -115,7 +115,9 @@ def test_compliant_c_firmware_passes_the_cp_tm_and_pp_groups(runs: Runs) -> None
 def test_the_defect_switches_fail_exactly_their_requirements(runs: Runs, group: str) -> None:
     run = runs.result(group)
     verdicts = {rid: r["verdict"] for rid, r in run.verdicts["requirements"].items()}
-    failed = {rid for rid, v in verdicts.items() if v == "FAIL"}
+    # the group's own requirements (a product claim judged in the same module, e.g. PR-09 of
+    # CP-07's test, is the product's business, not this switch's)
+    failed = {rid for rid, v in verdicts.items() if v == "FAIL" and _group(rid) == group}
     expected = {rid for switch in switches_of(group) for rid in SWITCHES[switch]}
     assert failed == expected, run.output[-3000:]
     others = {rid: v for rid, v in verdicts.items()
