@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MASK", "redact", "redact_mapping"]
+__all__ = ["MASK", "SECRET_KEYS", "redact", "redact_keys", "redact_mapping"]
 
 MASK = "***"
 #: ``scheme://user:PASSWORD@`` (the password up to the last ``@`` of the token, so an unencoded
@@ -21,7 +21,8 @@ _USERINFO = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*:)"
                        r"(?P<secret>[^\s'\"]*)(?P<at>@)")
 #: Names of settings that hold a secret (``password=``, the charger's OCPP
 #: ``ocpp.authorization_key=`` given with ``--charger-set``, a ``token``).
-_SECRET_NAME = r"[\w.\-]*(?:password|passwd|pwd|secret|token|authorization_key)"
+SECRET_KEYS = ("password", "passwd", "pwd", "secret", "token", "authorization_key")
+_SECRET_NAME = r"[\w.\-]*(?:" + "|".join(SECRET_KEYS) + ")"
 _PARAM = re.compile(rf"(?P<head>\b{_SECRET_NAME}=)(?P<secret>[^\s&;,'\"]+)", re.IGNORECASE)
 #: the same as a JSON member (``"ocpp.authorization_key": "..."`` in an overrides mapping)
 _JSON = re.compile(rf'(?P<head>"{_SECRET_NAME}"\s*:\s*")(?P<secret>(?:[^"\\]|\\.)+)"',
@@ -44,3 +45,7 @@ def redact_mapping(values: dict) -> dict:  # type: ignore[type-arg]
     name = re.compile(rf"^{_SECRET_NAME}$", re.IGNORECASE)
     return {k: MASK if name.match(str(k)) else (redact(v) if isinstance(v, str) else v)
             for k, v in values.items()}
+
+
+#: The name the plugin uses for the overrides it keeps (the same masking).
+redact_keys = redact_mapping
