@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MASK", "redact"]
+__all__ = ["MASK", "SECRET_KEYS", "redact", "redact_keys"]
 
 MASK = "***"
 #: ``scheme://user:PASSWORD@`` (the password up to the last ``@`` of the token, so an unencoded
@@ -20,11 +20,28 @@ MASK = "***"
 _USERINFO = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*:)"
                        r"(?P<secret>[^\s'\"]*)(?P<at>@)")
 _PARAM = re.compile(r"(?P<head>\b(?:password|passwd|pwd)=)(?P<secret>[^\s&;'\"]+)", re.IGNORECASE)
+#: The charger's OCPP password as a profile key (``--charger-set ocpp.authorization_key=...``),
+#: as ``key=value`` text and as a JSON member (the overrides in the verdicts file).
+SECRET_KEYS = ("authorization_key",)
+_KEY_PARAM = re.compile(r"(?P<head>[\w.]*(?:" + "|".join(SECRET_KEYS) + r")=)"
+                        r"(?P<secret>[^\s&;'\",]+)")
+_KEY_JSON = re.compile(r'(?P<head>"[\w.]*(?:' + "|".join(SECRET_KEYS) + r')"\s*:\s*")'
+                       r'(?P<secret>[^"]*)(?P<tail>")')
+
+
+def redact_keys(mapping: dict) -> dict:
+    """``mapping`` (profile overrides) with the value of every secret key masked."""
+    return {k: MASK if str(k).rsplit(".", 1)[-1] in SECRET_KEYS else v
+            for k, v in mapping.items()}
 
 
 def redact(text: str) -> str:
     """``text`` with every password of a URL (or ``password=`` parameter) replaced by ``***``."""
-    if "@" not in text and "=" not in text:
+    if "@" not in text and "=" not in text and "_key" not in text:
         return text
     text = _USERINFO.sub(lambda m: f"{m['head']}{MASK}{m['at']}", text)
-    return _PARAM.sub(lambda m: f"{m['head']}{MASK}", text)
+    text = _PARAM.sub(lambda m: f"{m['head']}{MASK}", text)
+    if "_key" in text:
+        text = _KEY_PARAM.sub(lambda m: f"{m['head']}{MASK}", text)
+        text = _KEY_JSON.sub(lambda m: f"{m['head']}{MASK}{m['tail']}", text)
+    return text
