@@ -133,6 +133,8 @@ class Inherit(_Strict):
 
 class Catalogue(_Strict):
     plan: str
+    #: The plan's default product file, relative to the catalogue (``--product`` names another).
+    product: str | None = None
     standards: list[Standard] = Field(default_factory=list)
     inherit: Inherit | None = None
     groups: dict[GroupId, Group]  # an inheriting plan may leave both empty: {}

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from rig.catalogue import load_catalogue
 from rig.errors import ConfigError
@@ -20,6 +21,9 @@ SPEC_IDS = (
     + [f"MT-{i:02d}" for i in range(1, 5)]
     + [f"SU-{i:02d}" for i in range(1, 4)]
     + [f"PR-{i:02d}" for i in range(1, 9)]
+    # beyond the spec's list: CP-07's "fault shown", the ZapCharger manual's claim, is a
+    # product requirement of its own (issue 14: the standard apart from the product)
+    + ["PR-09"]
 )
 
 
@@ -104,3 +108,14 @@ def test_requirement_without_group_and_bad_id(tmp_path):
     path.write_text(HEAD.replace("CP-01", "CP1") + "    limits:\n      v: {low: 1}\n")
     with pytest.raises(ConfigError, match="must look like CP-01"):
         load_catalogue(path)
+
+
+def test_every_requirement_says_where_it_comes_from():
+    """Issue 14: the standard apart from the product. The plan's catalogue states the source of
+    every requirement, and CP-07 (the standard) no longer asks for a fault shown (PR-09's)."""
+    raw = yaml.safe_load(CATALOGUE.read_text())["requirements"]
+    cat = load_catalogue(CATALOGUE)
+    for rid in cat.requirements:
+        assert "source" in raw[rid], f"{rid} does not say its source"
+    assert set(cat.requirement("CP-07").limits) == {"contactor_closed"}
+    assert cat.requirement("PR-09").source == "product"

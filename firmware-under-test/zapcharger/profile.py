@@ -53,6 +53,9 @@ class Pilot(_Section):
         1.5, gt=0, le=1.5, description="V, half width of the classifier window around each plateau"
     )
     diode_check: bool = Field(True, description="check the negative level before closing")
+    diode_fault_shown: bool = Field(
+        True, description="a missing vehicle diode is listed as DiodeFault (false: only no close)"
+    )
 
 
 class Timing(_Section):

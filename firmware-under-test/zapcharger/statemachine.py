@@ -192,8 +192,9 @@ class ChargeController:
         if pilot.diode_check and self.pwm and seen.pwm and self.cp in PLUGGED:
             if negative_level_ok(hal.cp_low_v, pilot.low_v, pilot.state_window_v):
                 self.diode_verified = True
-            else:
+            elif pilot.diode_fault_shown:
                 self._raise_fault("DiodeFault", now + delay)
+            # else: unverified, so the contactor never closes, but nothing is shown
 
     def _control_pwm(self, now: float) -> None:
         want = (

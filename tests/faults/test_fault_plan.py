@@ -97,7 +97,8 @@ def run_link_plan(tmp_path, *args: str) -> PlanRun:
 def test_the_link_plan_passes_on_a_well_behaved_charger(tmp_path):
     run = run_link_plan(tmp_path)
     assert run.executed() == {
-        "TM-01": "PASS", "CP-07": "PASS", "PR-07": "PASS", "TM-06": "PASS"}, run.output
+        "TM-01": "PASS", "CP-07": "PASS", "PR-09": "PASS", "PR-07": "PASS", "TM-06": "PASS"
+    }, run.output
     valid, flow = run.verdicts["requirements"]["PR-07"]["measurements"]
     assert valid["name"] == "valid" and flow["name"] == "flow"
     assert valid["data"]["violations"] == [] and valid["data"]["frames"] >= 4
@@ -106,11 +107,12 @@ def test_the_link_plan_passes_on_a_well_behaved_charger(tmp_path):
 
 def test_a_mute_console_is_an_error_and_malformed_ocpp_a_failure(tmp_path):
     run = run_link_plan(tmp_path, "-p", "tests.faults.inject",
-                        "--rig-fault", "CP-07=console:MUTE", "--rig-fault", "PR-07=ocpp:MALFORMED")
+                        "--rig-fault", "PR-09=console:MUTE", "--rig-fault", "PR-07=ocpp:MALFORMED")
     assert run.executed() == {
-        "TM-01": "PASS", "CP-07": "ERROR", "PR-07": "FAIL", "TM-06": "PASS"}, run.output
+        "TM-01": "PASS", "CP-07": "PASS", "PR-09": "ERROR", "PR-07": "FAIL", "TM-06": "PASS"
+    }, run.output
     # the console stopped answering: the rig cannot tell, so ERROR, naming command and timeout
-    assert run.reasons("CP-07") == (
+    assert run.reasons("PR-09") == (
         "call: ChargerLinkError: console: no reply to 'errors' within 3 s "
         "(the console is silent)")
     # the charger sent frames that are not OCPP-J: non-compliant, PR-07 FAILs naming them

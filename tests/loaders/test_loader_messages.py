@@ -178,7 +178,7 @@ CATALOGUE_CASES = [
      "a valid key: a requirement id must look like CP-01 (its group, a dash, two digits) "
      "(got 'CP-1')"),
     ("id given twice", "  CP-02:", "  CP-01:", None, "requirements.CP-01",
-     "a key given once (it is also on line 31)"),
+     "a key given once (it is also on line 35)"),
 ]
 
 
