@@ -135,6 +135,35 @@ def check_profile(profile: str | Path | None, overrides: Iterable[str]) -> dict[
     return parsed
 
 
+def _check_profile_has_a_charger(rig_file: Path, profile: str | None,
+                                 overrides: list[str]) -> None:
+    """A profile is the emulated charger's: a rig without the emulated bench (a real charger)
+    cannot take one, and only an in-process bench can load a profile file."""
+    from rig.labgrid.loader import rig_data
+
+    if not (profile or overrides):
+        return
+    data = rig_data(rig_file)
+    if _is_place(data, "main"):
+        return  # the place's bench is reached once the place is acquired
+    options = data.get("options") or {}
+    in_process = (isinstance(options, dict) and options.get("bench") == "in-process"
+                  and "LG_BENCH_CTRL" not in os.environ)
+    body = ((data.get("targets") or {}).get("main") or {})
+    resources = body.get("resources") if isinstance(body, dict) else None
+    control = any(isinstance(item, dict) and isinstance(item.get("ScpiInstrument"), dict)
+                  and item["ScpiInstrument"].get("model") == "BENCH-CONTROL"
+                  for item in (resources if isinstance(resources, list) else []))
+    if profile and not in_process:
+        raise ConfigError("--charger-profile", str(profile),
+                          f"a rig whose emulated bench runs in-process ({rig_file} has none; "
+                          "for a bench started elsewhere use --charger-set)")
+    if overrides and not (in_process or control):
+        raise ConfigError("--charger-set", overrides[0],
+                          f"a rig with the emulated bench's control port ({rig_file} has none: "
+                          "a real charger has no profile)")
+
+
 # ---- outputs ------------------------------------------------------------------------------------
 def check_output_dir(path: str | Path, what: str) -> Path:
     """A directory the run can write into (created if missing, as the run would): a path under
@@ -222,6 +251,8 @@ def check_plan_run(*, rig_file: Path, profile: str | None, overrides: Iterable[s
                    records_source: str, product: str | None = None) -> None:
     """Everything a plan run reads from the user, in the order a user fixes them."""
     check_rig_file(rig_file)
+    overrides = list(overrides)
+    _check_profile_has_a_charger(rig_file, profile, overrides)
     check_profile(profile, overrides)
     if product:
         check_product(product)

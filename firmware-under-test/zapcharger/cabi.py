@@ -33,6 +33,8 @@ ABI_VERSION = 1
 HEADER = Path(__file__).resolve().parents[1] / "include" / "evse_hal.h"
 #: The example firmware in C (compiled by the test suite, the template for a firmware team).
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "c-evse" / "evse_example.c"
+#: Its product file (how the rig talks to it, which product claims it makes; rig/product.py).
+EXAMPLE_PRODUCT = EXAMPLE.with_name("product.yaml")
 RFID_UID_MAX = 32
 REQUIRED = ("evse_abi_version", "evse_create", "evse_destroy", "evse_tick", "evse_next_event_in")
 OPTIONAL = ("evse_console_input", "evse_can_receive", "evse_ocpp_receive", "evse_ocpp_connected")
@@ -310,5 +312,5 @@ def c_firmware_class(path: str) -> type[CFirmware]:
     return type(f"CFirmware[{Path(path).name}]", (CFirmware,), {"library_path": path})
 
 
-__all__ = ["ABI_VERSION", "EXAMPLE", "HEADER", "CAbiError", "CFirmware", "build_library",
-           "c_firmware_class", "compiler", "option_items"]
+__all__ = ["ABI_VERSION", "EXAMPLE", "EXAMPLE_PRODUCT", "HEADER", "CAbiError", "CFirmware",
+           "build_library", "c_firmware_class", "compiler", "option_items"]

@@ -93,6 +93,8 @@ class UnitResult:
     attempt_id: int | None = None
     label: dict[str, Any] = field(default_factory=dict)
     verdicts: dict[str, str] = field(default_factory=dict)
+    #: Ctrl-C or SIGTERM ended the unit's plan run: the station stops after recording it.
+    interrupted: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -106,6 +108,10 @@ class _UnitPlugin:
         self.book: Any = None
         self.run_id: int | None = None
         self.waited_s: float | None = None
+        self.interrupted = False
+
+    def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
+        self.interrupted = True  # Ctrl-C, or SIGTERM/SIGHUP (the plugin makes them one)
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         self.emit({"type": "step", "step": nodeid.rsplit("::", 1)[-1], "state": "running"})
@@ -228,7 +234,10 @@ class Station:
                 "FAIL", policy.fails_since_override(history), self.config.retests)
         if decision.reason:
             result.reason = "; ".join(r for r in (decision.reason, result.reason) if r)
-        return self._finish(result, started, override_by)
+        self._finish(result, started, override_by)
+        if result.interrupted:  # recorded; now the shift ends as the operator asked
+            raise KeyboardInterrupt(f"interrupted while testing {serial}")
+        return result
 
     def _run_plan(self, serial: str, attempt: int) -> UnitResult:
         import pytest
@@ -261,6 +270,10 @@ class Station:
         base = {"verdicts": verdicts, "run_id": plugin.run_id, "bench_s": plugin.waited_s,
                 "firmware": book.charger.get("firmware"),
                 "charger_serial": book.charger.get("serial")}
+        if plugin.interrupted:
+            return UnitResult(serial, "ERROR", "rig_error", "interrupted (Ctrl-C or SIGTERM): "
+                              "the unit was not judged; the rig was made safe",
+                              interrupted=True, **base)
         if refused:
             return UnitResult(serial, "REFUSED", "refused", refused[0].split(": ", 1)[1],
                               **base)

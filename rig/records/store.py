@@ -31,7 +31,7 @@ from rig.measure import Measurement
 from rig.records import schema as t
 from rig.records.engine import RecordsError, create, default_url, safe_url
 from rig.records.read import RecordReader
-from rig.redact import redact
+from rig.redact import redact, redact_mapping
 
 #: Run columns ``start_run``/``update_run``/``finish_run`` accept as keywords.
 RUN_FIELDS = frozenset(c.name for c in t.runs.columns) - {"id"}
@@ -288,6 +288,8 @@ class RecordStore(RecordReader):
         for key in ("command_line", "rig_env", "profile_file", "calibration_note"):
             if isinstance(out.get(key), str):  # a password typed into a URL is never stored
                 out[key] = redact(out[key])
+        if isinstance(out.get("overrides"), dict):
+            out["overrides"] = redact_mapping(out["overrides"])
         if isinstance(out.get("notes"), list):
             out["notes"] = [redact(n) if isinstance(n, str) else n for n in out["notes"]]
         for key in ("overrides", "notes", "summary"):

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from rig.redact import redact
+
 log = logging.getLogger(__name__)
 
 SENT = ">"
@@ -91,6 +93,8 @@ class Transcript:
         """Record one message (``direction`` is ``">"`` or ``"<"``)."""
         if direction not in (SENT, RECEIVED):
             raise ValueError(f"direction must be '>' or '<', not {direction!r}")
+        if "_key" in text:  # a profile's password on its way to the bench (BENCH:CHAR:SET)
+            text = redact(text)
         entry = TranscriptEntry(time.time(), instrument, direction, text)
         with self._lock:
             self._entries.append(entry)

@@ -53,3 +53,4 @@ def test_an_instrument_dropping_out_mid_unit(tmp_path, scanner):
         ("ERROR", "rig_error", 1), ("ERROR", "rig_error", 1)]
     assert {"ES-01", "ES-02", "ES-03", "CP-01", "PR-08"} <= measured  # kept
     assert not any("safe state not reached" in n for n in notes), notes
+

@@ -90,4 +90,6 @@ def test_place_rig_file_drives_the_same_rig():
     emu = emulator()["targets"]["main"]
     assert place["drivers"] == emu["drivers"]
     assert place["features"] == emu["features"]
+    assert yaml.load(PLACE_RIG.read_text(), Loader=_Template)["options"] == {
+        k: v for k, v in emulator()["options"].items() if k not in ("bench", "bench_clock")}
     assert place["resources"] == [{"RemotePlace": {"name": "$LG_PLACE"}}]

@@ -126,3 +126,21 @@ def test_every_rig_sub_command_refuses_bad_input_with_exit_2(command, tmp_path, 
     err = capsys.readouterr().err
     assert err.startswith(f"rig {command.split()[0]}") and message.format(file=a_file) in err, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_profile_for_a_rig_without_an_emulated_charger_is_refused(tmp_path):
+    """Was an ERROR of every requirement once the rig had opened (and been locked)."""
+    lab = ROOT / "rigs" / "lab-example.yaml"
+    common = dict(reports_dir=str(tmp_path / "r"), verdicts=None, records=None,
+                  records_source="--records")
+    refused(lambda: door.check_plan_run(rig_file=lab, profile=None,
+                                        overrides=["timing.open_after_b_s=0.1"], **common),
+            match="--charger-set: timing.open_after_b_s=0.1: a rig with the emulated bench's "
+                  "control port")
+    profile = tmp_path / "p.yaml"
+    profile.write_text("timing:\n  open_after_b_s: 0.1\n")
+    refused(lambda: door.check_plan_run(rig_file=lab, profile=str(profile), overrides=[],
+                                        **common),
+            match="a rig whose emulated bench runs in-process")
+    door.check_plan_run(rig_file=ROOT / "rigs" / "emulator.yaml", profile=str(profile),
+                        overrides=["timing.open_after_b_s=0.1"], **common)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from rig.cli import main
 from rig.locks import RigLock
-from rig.redact import redact
+from rig.redact import redact, redact_mapping
 from tests.plan.runner import run_plan
 from tests.records.conftest import need_postgres
 
@@ -34,6 +34,13 @@ def test_redact_masks_every_password_form():
     assert redact("postgresql://u:p@ss@h/db") == "postgresql://u:***@h/db"  # unencoded @
     assert redact("host=db password=s3 dbname=x") == "host=db password=*** dbname=x"
     assert redact("sqlite:///reports/records.sqlite") == "sqlite:///reports/records.sqlite"
+    # the charger's OCPP password (security profiles 1, 2) given with --charger-set
+    assert redact("--charger-set ocpp.authorization_key=Abc123 --charger-set a.b=1") == (
+        "--charger-set ocpp.authorization_key=*** --charger-set a.b=1")
+    assert redact('{"ocpp.authorization_key": "Abc\\"123", "a.b": "x"}') == (
+        '{"ocpp.authorization_key": "***", "a.b": "x"}')
+    assert redact_mapping({"ocpp.authorization_key": "Abc123", "timing.x": 0.1}) == {
+        "ocpp.authorization_key": "***", "timing.x": 0.1}
 
 
 @pytest.fixture
