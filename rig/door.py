@@ -289,12 +289,6 @@ def check_command(args: Any) -> None:
                 check_output_file(getattr(args, option), f"--{option.replace('_', '-')}")
         if args.ocpp_url:
             _check_ws_url(args.ocpp_url)
-    elif command == "lab":
-        if args.dir:
-            check_output_dir(args.dir, "--dir")
-        for name in args.places:
-            if not name or not all(c.isalnum() or c in "-_." for c in name):
-                raise ConfigError("--places", name, "a place name of letters, digits, - _ .")
     elif command == "eol":
         check_rig_file(args.lg_env)
         check_records_url(records, source)
