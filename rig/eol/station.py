@@ -111,7 +111,14 @@ class _UnitPlugin:
         self.interrupted = False
 
     def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
-        self.interrupted = True  # Ctrl-C, or SIGTERM/SIGHUP (the plugin makes them one)
+        import pytest
+
+        # pytest reports a plan that stopped itself (session.shouldstop: a refused unit) through
+        # this hook too, as Session.Interrupted; only a Ctrl-C or SIGTERM/SIGHUP (the plugin
+        # makes them one) is the operator ending the shift.
+        if isinstance(excinfo.value, pytest.Session.Interrupted):
+            return
+        self.interrupted = True
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         self.emit({"type": "step", "step": nodeid.rsplit("::", 1)[-1], "state": "running"})
