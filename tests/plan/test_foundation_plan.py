@@ -13,7 +13,7 @@ CP = ("test_control_pilot.py",)
 #: Groups the plan covers (the PR product claims come with their own issue).
 PLAN_GROUPS = ("CP", "TM", "PP", "RC", "SS", "MT", "SU")
 #: Product claims with a test in the plan (the others need an RFID reader or several stations).
-PR_IN_PLAN = {"PR-01", "PR-03", "PR-04", "PR-07", "PR-08"}
+PR_IN_PLAN = {"PR-01", "PR-03", "PR-04", "PR-07", "PR-08", "PR-09"}
 
 
 def test_compliant_charger_passes_the_whole_plan(tmp_path):
@@ -25,7 +25,7 @@ def test_compliant_charger_passes_the_whole_plan(tmp_path):
                if rid.split("-")[0] in PLAN_GROUPS or rid in PR_IN_PLAN}
     assert set(executed) == in_plan, sorted(in_plan - set(executed))
     # every catalogue id is in the file; the ones without a test yet are NOT_RUN with a reason
-    assert len(run.verdicts["requirements"]) == 44
+    assert len(run.verdicts["requirements"]) == 45
     for rid in ("PR-02", "PR-05", "PR-06"):
         assert run.verdict(rid) == "NOT_RUN"
         assert "no test implements" in run.reasons(rid)
@@ -45,4 +45,4 @@ def test_measurements_carry_limits_units_and_uncertainty(tmp_path):
     cp04 = run.verdicts["requirements"]["CP-04"]["measurements"]
     assert sorted(m["data"]["current_a"] for m in cp04) == [6, 10, 13, 16, 20, 25, 32]
     assert all(m["uncertainty"] > 0 for m in cp04)
-    assert run.verdicts["summary"]["PASS"] == 9
+    assert run.verdicts["summary"]["PASS"] == 10  # CP-01..09 and PR-09 (fault shown)

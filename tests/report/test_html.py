@@ -157,7 +157,7 @@ def test_summary_shows_the_counts_and_the_overall_verdict(defect_report, records
     assert summary["FAIL"] == 1 and summary["INCONCLUSIVE"] >= 1
     for verdict in ("PASS", "FAIL", "INCONCLUSIVE", "ERROR", "NOT_RUN"):
         assert defect_report.text(f"#summary td[data-verdict={verdict}]") == str(summary[verdict])
-    assert defect_report.text("#summary td[data-verdict=total]") == "44"
+    assert defect_report.text("#summary td[data-verdict=total]") == "45"
     overall = defect_report.page.locator("#overall-verdict")
     assert overall.inner_text() == "FAIL" and "verdict-fail" in overall.get_attribute("class")
     assert re.search(r"Bench time (\d+ h )?\d+ min", defect_report.text("#summary"))
