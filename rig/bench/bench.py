@@ -132,6 +132,9 @@ class Bench:
         self.safety_tester = SafetyTesterState()
         self.trace = EventTrace()
         self.cut_until: float | None = None  # bench supply cut (upstream of the sources)
+        #: The unit sits in the fixture's nest (BENCH:FIXTURE:PULL lifts it out: its supply
+        #: terminals, pilot, PE and console lose their contacts; loading a unit puts it back).
+        self.unit_present = True
         self.rcd_sensor_ok = True
         self.meter_e_wh = [0.0, 0.0, 0.0]
         self.listeners: list[Callable[[], None]] = []  # called after every settle
@@ -159,12 +162,15 @@ class Bench:
             firmware.network = self.downloads
         with self.lock:
             self.profile, self.hal, self.firmware = profile, hal, firmware
+            self.unit_present = True
             self._seen.clear()
             self.changed()
 
     # ---- electrical solution -----------------------------------------------------------
     def supply_v(self) -> list[float]:
         """Phase voltages at the charger's supply terminals."""
+        if not self.unit_present:
+            return [0.0, 0.0, 0.0]
         if self.cut_until is not None and self.now < self.cut_until:
             return [0.0, 0.0, 0.0]
         live = [s for s in self.sources.values() if s.output]
@@ -196,8 +202,9 @@ class Bench:
     def cp(self) -> tuple[float, float]:
         """(positive, negative) CP plateau on the line between charger and vehicle."""
         hal = self.hal
+        mode = hal.cp_mode if self.unit_present else "disconnected"
         return cp_levels(
-            hal.cp_mode, hal.cp_static_v, hal.cp_rail_high_v, hal.cp_rail_low_v,
+            mode, hal.cp_static_v, hal.cp_rail_high_v, hal.cp_rail_low_v,
             self.ev_ohm(), self.ev.fault,
         )
 

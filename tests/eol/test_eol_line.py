@@ -42,8 +42,10 @@ def test_every_defect_row_is_caught_by_its_requirement_and_good_units_pass(tmp_p
             assert row["outcome"] == "PASS", row
     good = [r for r in rows if r["defect"] is None]
     assert good and all(r["outcome"] == "PASS" for r in good)
-    # a good unit: one boot (150 s) and the plan's own checks, well under the 60 s target
-    assert all(150.0 < r["bench_s"] < 150.0 + 30.0 for r in good), [r["bench_s"] for r in good]
+    # a good unit: one boot in factory mode (5 s, the fixture's jumper) and the plan's own
+    # checks: inside the 60 s target and the 30 s moonshot; a failing one inside the target
+    assert all(5.0 < r["bench_s"] < 30.0 for r in good), [r["bench_s"] for r in good]
+    assert all(r["bench_s"] < 60.0 for r in rows if r["bench_s"] is not None), rows
     text = proc.stdout
     assert "units/hour of wall time" in text and "bench time per unit: median" in text
     assert "confusion matrix" in text and "WRONG" not in text
