@@ -107,6 +107,8 @@ class UnitResult:
     verdicts: dict[str, str] = field(default_factory=dict)
     #: Ctrl-C or SIGTERM ended the unit's plan run: the station stops after recording it.
     interrupted: bool = False
+    #: Bench time of each test of the plan (rig clock), for the benchmark's breakdown.
+    steps_s: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,6 +124,9 @@ class _UnitPlugin:
         self.waited_s: float | None = None
         self.interrupted = False
         self.target: Any = None  # the session's labgrid target (see release_labgrid_session)
+        self.config: Any = None
+        self.steps_s: dict[str, float] = {}
+        self._step_started = 0.0
 
     def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
         import pytest
@@ -133,8 +138,23 @@ class _UnitPlugin:
             return
         self.interrupted = True
 
+    def pytest_configure(self, config: Any) -> None:
+        self.config = config
+
+    def _waited(self) -> float:
+        from rig.pytest_plugin.plugin import RIG_KEY
+
+        rig = self.config.stash.get(RIG_KEY, None) if self.config is not None else None
+        return float(rig.clock.waited_s) if rig is not None else 0.0
+
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        self._step_started = self._waited()
         self.emit({"type": "step", "step": nodeid.rsplit("::", 1)[-1], "state": "running"})
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        """Bench time of each test (setup to teardown), for the benchmark's breakdown."""
+        step = nodeid.rsplit("::", 1)[-1]
+        self.steps_s[step] = self._waited() - self._step_started
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         if report.when == "call" or (report.when == "setup" and not report.passed):
@@ -170,7 +190,9 @@ def release_labgrid_session(target: Any) -> None:
       ``SerialLoggingReporter`` to the global ``labgrid.step.steps``; ``StepLogger.stop()``
       unsubscribes only the StepLogger, not that reporter, which keeps its session's serial
       driver (and through it the target) in its dicts: once no session runs, every reporter is
-      unsubscribed and dropped.
+      unsubscribed and dropped;
+    * pyvisa-py's ``close()`` of a session leaves it in the library's ``sessions`` (with its
+      interface set to None), ten per unit: closed ones are dropped.
     """
     import atexit
 
@@ -179,6 +201,13 @@ def release_labgrid_session(target: Any) -> None:
 
     if target is not None:
         atexit.unregister(target._atexit_cleanup)
+    from pyvisa.highlevel import VisaLibraryBase
+
+    for library in list(VisaLibraryBase._registry.values()):
+        sessions = getattr(library, "sessions", {})
+        for key, session in list(sessions.items()):
+            if session is not library and getattr(session, "interface", True) is None:
+                sessions.pop(key, None)
     if StepLogger._started:  # a session still runs (not the station's case): leave it
         return
     for callback in list(steps._subscribers):
@@ -321,8 +350,10 @@ class Station:
                 contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             code = pytest.main(args, plugins=[plugin])
         release_labgrid_session(plugin.target)
-        plugin.target = None
-        return self._judge(serial, plugin, int(code), folder)
+        plugin.target = plugin.config = None
+        result = self._judge(serial, plugin, int(code), folder)
+        result.steps_s = dict(plugin.steps_s)
+        return result
 
     def _judge(self, serial: str, plugin: _UnitPlugin, code: int, folder: Path) -> UnitResult:
         book = plugin.book
