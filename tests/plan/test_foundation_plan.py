@@ -34,6 +34,15 @@ def test_compliant_charger_passes_the_whole_plan(tmp_path):
     assert run.verdicts["rig"]["instruments"]["ev"]["serial"] == "EVE1-0042"
     m = run.verdicts["requirements"]["TM-02"]["measurements"][0]
     assert m["unit"] == "s" and m["high"] == 0.1 and 0 < m["value"] < 0.1
+    # bench time per test (bench/bench_time.py splits it by group): adds up to the run's, the
+    # session's power-on kept apart (the profile's 150 s boot)
+    times = run.verdicts["rig"]["time"]
+    assert sum(times["tests"].values()) == pytest.approx(times["waited_s"], abs=0.1)
+    assert 150.0 <= times["start_s"] < 160.0
+    # one supply interruption and one boot for PR-01's LED and both SU-03 tests
+    shared = [t for t in times["tests"] if "supply_interruption" in t]
+    assert len(shared) == 3
+    assert 150.0 < sum(times["tests"][t] for t in shared) < 200.0
 
 
 def test_measurements_carry_limits_units_and_uncertainty(tmp_path):
