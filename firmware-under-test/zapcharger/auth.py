@@ -3,6 +3,10 @@
 A session may charge once authorised (or when ``auth.required`` is false). An authorisation
 given before plug-in carries over to the next session and ends with that session. The LED shows
 an accepted tag (green flash, 2 s) and a refused one (red flash, 3 s).
+
+``auth.latch_after_first_session`` (a defect): the end of the first session of a power-up loses
+the authorisation for good (RAM only: a power cycle brings it back), as a firmware that
+clears its free-charging flag with the session's state would.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ class Authoriser:
 
     def __init__(self, cfg: Auth):
         self.required = cfg.required
+        self.latch = cfg.latch_after_first_session
+        self.lost = False  # the defect has struck: nobody charges until a power cycle
         self.tags = {t.upper() for t in cfg.accepted_tags}
         self.authorised = False
         self.id_tag: str | None = None
@@ -28,6 +34,8 @@ class Authoriser:
 
     def ok(self) -> bool:
         """May a session charge now?"""
+        if self.lost:
+            return False
         return not self.required or self.authorised
 
     def known(self, uid: str) -> bool:
@@ -57,6 +65,8 @@ class Authoriser:
         self.authorised = False
         self.id_tag = None
         self.pending = None
+        if self.latch:
+            self.lost = True
 
     def deadlines(self) -> list[float]:
         """End of the LED feedback."""
