@@ -80,5 +80,5 @@ def test_bench_time_per_group_adds_up_to_the_run():
     groups = bench_time.per_group(verdicts)
     assert groups == {"start": 150.5, "CP": 1.5, "SU": 26.0, "other": 2.0}
     assert sum(groups.values()) == pytest.approx(180.0)
-    with pytest.raises(ValueError, match="rig.time.tests"):
+    with pytest.raises(ValueError, match=r"rig\.time\.tests"):
         bench_time.per_group({"rig": {"time": {"waited_s": 1.0}}})
