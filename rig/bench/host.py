@@ -56,6 +56,7 @@ ENV_NAMES = {
     "can_interface": "LG_BENCH_CAN_INTERFACE",
     "can_channel": "LG_BENCH_CAN_CHANNEL",
     "relay": "LG_BENCH_RELAY",
+    "tags": "LG_BENCH_TAGS",
 }
 #: The control port's token, in the environment (and the env file of ``rig bench serve``).
 TOKEN_ENV = "LG_BENCH_TOKEN"
@@ -144,6 +145,8 @@ class BenchHost:
         #: when asked: pymodbus costs half a second to import; rig.bench.relay_board).
         self.relay_board_wanted = relay_board
         self.relay_board: Any = None
+        #: The tag presenter's relay board (HTTP, one relay per RFID tag; rig.bench.tag_board).
+        self.tag_board: Any = None
 
     # ---- life cycle ----------------------------------------------------------------------
     def start(self) -> BenchHost:
@@ -161,6 +164,9 @@ class BenchHost:
             from rig.bench.relay_board import RelayBoardServer
 
             self.relay_board = RelayBoardServer(bench).start()
+        from rig.bench.tag_board import TagBoardServer
+
+        self.tag_board = TagBoardServer(bench).start()
         self._open_console()
         self._open_can()
         self._spawn("bench-watchdog", self._watchdog_loop)
@@ -181,6 +187,8 @@ class BenchHost:
         self.ocpp.stop()
         if self.relay_board is not None:
             self.relay_board.stop()
+        if self.tag_board is not None:
+            self.tag_board.stop()
         stoppers = [threading.Thread(target=server.stop, name=f"stop-{name}")
                     for name, server in self.servers.items()]
         for stopper in stoppers:
@@ -217,6 +225,8 @@ class BenchHost:
         out["can_channel"] = self.can_channel
         if self.relay_board is not None:
             out["relay"] = self.relay_board.address
+        if self.tag_board is not None:
+            out["tags"] = self.tag_board.address
         return out
 
     def environment(self) -> dict[str, str]:
