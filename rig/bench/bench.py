@@ -137,6 +137,9 @@ class Bench:
         #: UID of the RFID tag on the charger's reader (the tag presenter's; None: no tag).
         self.tag_uid: str | None = None
         self.listeners: list[Callable[[], None]] = []  # called after every settle
+        #: Called at every instant the model's outputs are recorded (each step of ``advance``
+        #: and each change): an oscilloscope's acquisition memory samples the signals here.
+        self.samplers: list[Callable[[], None]] = []
         self.ticks = 0
         self._seen: dict[str, Any] = {}
         self.hal = HalIo()
@@ -277,6 +280,8 @@ class Bench:
             if seen.get(kind) != value:
                 seen[kind] = value
                 self.trace.add(self.now, kind, value)
+        for sampler in self.samplers:
+            sampler()
 
     def changed(self) -> None:
         """An input changed now: let the firmware react at this instant and record the result."""

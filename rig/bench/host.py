@@ -34,6 +34,7 @@ from rig.bench.instruments.chroma import Chroma19032
 from rig.bench.instruments.control import BenchControl
 from rig.bench.instruments.ev_emulator import EvEmulator
 from rig.bench.instruments.keithley import Keithley2450, Keithley6221
+from rig.bench.instruments.scope import Scope
 from rig.bench.instruments.wt333e import WT333E
 from rig.bench.ocpp_link import OcppLink
 from rig.bench.scpi import ScpiError
@@ -57,6 +58,7 @@ ENV_NAMES = {
     "can_channel": "LG_BENCH_CAN_CHANNEL",
     "relay": "LG_BENCH_RELAY",
     "tags": "LG_BENCH_TAGS",
+    "scope": "LG_BENCH_SCOPE",
 }
 #: The control port's token, in the environment (and the env file of ``rig bench serve``).
 TOKEN_ENV = "LG_BENCH_TOKEN"
@@ -154,7 +156,7 @@ class BenchHost:
         devices = [
             AC6801B(bench), Asterion(bench), WT333E(bench), Keithley2450(bench),
             Keithley6221(bench, turns=self.ac_turns), EvEmulator(bench), Chroma19032(bench),
-            BenchControl(self),
+            Scope(bench), BenchControl(self),
         ]
         for device in devices:
             token = self.token if device.key == "ctrl" else None
