@@ -6,6 +6,10 @@ an accepted tag (green flash, ``auth.accepted_flash_s``) and a refused one (red 
 
 Offline rule (the central system cannot be asked): a tag of the local list is accepted, any
 other tag is refused.
+
+``auth.latch_after_first_session`` (a defect): the end of the first session of a power-up loses
+the authorisation for good (RAM only: a power cycle brings it back), as a firmware that
+clears its free-charging flag with the session's state would.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ class Authoriser:
         self.enforce = cfg.enforce
         self.honour_refusal = cfg.honour_refusal
         self.accepted_flash_s = cfg.accepted_flash_s
+        self.latch = cfg.latch_after_first_session
+        self.lost = False  # the defect has struck: nobody charges until a power cycle
         self.tags = {t.upper() for t in cfg.accepted_tags}
         self.authorised = False
         self.id_tag: str | None = None
@@ -33,6 +39,8 @@ class Authoriser:
 
     def ok(self) -> bool:
         """May a session charge now?"""
+        if self.lost:
+            return False
         return not self.required or self.authorised or not self.enforce
 
     def known(self, uid: str) -> bool:
@@ -64,6 +72,8 @@ class Authoriser:
         self.authorised = False
         self.id_tag = None
         self.pending = None
+        if self.latch:
+            self.lost = True
 
     def deadlines(self) -> list[float]:
         """End of the LED feedback."""
