@@ -169,8 +169,17 @@ class Boot(_Section):
 
 
 class Auth(_Section):
-    required: bool = Field(False, description="wait for an accepted RFID tag before charging")
-    accepted_tags: list[str] = Field(default_factory=lambda: ["04A1B2C3D4"])
+    required: bool = Field(False, description="wait for an accepted RFID tag before charging "
+                           "(at power-up; OCPP ChangeConfiguration AuthorizationRequired sets it "
+                           "and flash keeps it)")
+    accepted_tags: list[str] = Field(default_factory=lambda: ["04A1B2C3D4"],
+                                     description="the local list: accepted without asking")
+    enforce: bool = Field(True, description="false (a defect): charges without a tag even "
+                          "when authorisation is required")
+    honour_refusal: bool = Field(True, description="false (a defect): a refused tag still "
+                                 "authorises the session (it flashes red all the same)")
+    accepted_flash_s: float = Field(2.0, ge=0, description="s, green flash of an accepted tag "
+                                    "(0, a defect: no green flash)")
     latch_after_first_session: bool = Field(
         False, description="(a defect) the authorisation is lost for good when the first session "
         "of a power-up ends: no later session charges until a power cycle"
