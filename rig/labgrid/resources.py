@@ -279,3 +279,36 @@ class ComposedEvEmulator(Resource):
     @property
     def resource(self) -> str:
         return f"relays + {self.scope}" + (f" + {self.load}" if self.load else "")
+
+
+def _check_uid(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
+    if (not isinstance(value, str) or not 4 <= len(value) <= 20
+            or any(c not in "0123456789ABCDEFabcdef" for c in value)):
+        raise ResourceError(inst, attribute.name, f"the tag's UID in hex, 4 ... 20 digits "
+                                                  f"(an OCPP idTag has at most 20), got {value!r}")
+
+
+def _check_answer(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
+    from rig.instruments.protocols import ANSWERS
+
+    if value not in ANSWERS:
+        raise ResourceError(inst, attribute.name, f"one of {', '.join(ANSWERS)} (accepted: on "
+                            "the charger's local list; refused: the central system refuses "
+                            f"it; central: the central system accepts it), got {value!r}")
+
+
+@target_factory.reg_resource
+@attr.s(eq=False)
+class RfidTag(Resource):
+    """One physical RFID tag of the tag presenter (``rig.instruments.tag_presenter``).
+
+    ``uid`` is what the charger's reader reads (and sends as the OCPP idTag); ``answer`` what
+    the charger is expected to do with it (``accepted``, ``refused``, ``central``); ``output``
+    the name of the labgrid digital-output driver whose relay puts this tag on the reader. The
+    rig's central system answers Authorize for ``refused`` tags with ``Invalid``.
+    """
+
+    uid = attr.ib(validator=_check_uid)
+    answer = attr.ib(validator=_check_answer)
+    output = attr.ib(validator=_check_type(str, "the name of the digital-output driver that "
+                                                "puts this tag on the reader"))
