@@ -115,8 +115,8 @@ def test_rig_file_errors_name_file_line_key_and_expectation(
 def test_a_rig_file_that_loads(tmp_path):
     env, target = load_rig(ROOT / "rigs" / "lab-example.yaml")
     assert sorted(r.name for r in target.resources) == [
-        "ac_source", "can", "console", "csms", "ev", "power_analyser", "rcd_ac", "rcd_dc",
-        "safety_tester"]
+        "ac_source", "accepted", "can", "central", "console", "csms", "ev", "power_analyser",
+        "rcd_ac", "rcd_dc", "refused", "safety_tester", "tag_arm_1", "tag_arm_2", "tag_arm_3"]
     assert env.targets["main"] is target  # the fixtures' RigSession gets the same target
 
 
