@@ -192,7 +192,9 @@ def release_labgrid_session(target: Any) -> None:
       driver (and through it the target) in its dicts: once no session runs, every reporter is
       unsubscribed and dropped;
     * pyvisa-py's ``close()`` of a session leaves it in the library's ``sessions`` (with its
-      interface set to None), ten per unit: closed ones are dropped.
+      interface set to None), ten per unit: closed ones are dropped;
+    * pymeasure's ``Adapter()`` adds a ``NullHandler`` to the shared ``Adapter`` logger per
+      instrument opened: one is kept.
     """
     import atexit
 
@@ -202,6 +204,11 @@ def release_labgrid_session(target: Any) -> None:
     if target is not None:
         atexit.unregister(target._atexit_cleanup)
     from pyvisa.highlevel import VisaLibraryBase
+
+    adapter_log = logging.getLogger("Adapter")
+    nulls = [h for h in adapter_log.handlers if type(h) is logging.NullHandler]
+    for handler in nulls[1:]:
+        adapter_log.removeHandler(handler)
 
     for library in list(VisaLibraryBase._registry.values()):
         sessions = getattr(library, "sessions", {})
