@@ -1,9 +1,10 @@
 """Product claims of the user manual: the status LED table (PR-01), the rated power (PR-03),
 thermal derating (PR-04) and one serial number on every channel (PR-08).
 
-PR-07 (OCPP) has its own module, ``test_ocpp.py``. PR-02 (RFID) and PR-05/PR-06 (load balancing
-across stations, phase distribution) need a tag presenter and several stations on the rig: no
-test of this plan covers them yet, and they are NOT_RUN with that reason.
+PR-07 (OCPP) has its own module, ``test_ocpp.py``, and so have PR-05/PR-06 (load and phase
+distribution over the stations of an installation), ``test_installation.py``. PR-02 (RFID)
+needs a tag presenter on the rig: no test of this plan covers it yet, and it is NOT_RUN with
+that reason.
 """
 
 from __future__ import annotations
