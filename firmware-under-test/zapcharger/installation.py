@@ -88,6 +88,15 @@ class Session:
     drawn: tuple[int, ...] | None = None  #: outlet phases the vehicle draws on, once known
     limit_a: float = 0.0  #: what the controller last sent
     measured: tuple[float, float, float] | None = None  #: outlet currents of the last sample
+    phases: tuple[int, ...] = (0, 1, 2)  #: feed phases it loads (cache of feed_phases)
+    phases_key: tuple[Any, ...] | None = None
+
+    def counted(self) -> bool:
+        """Does its current count against the fuse? An admitted vehicle that stopped asking
+        (SuspendedEV: full, or paused) keeps the minimum so it can resume, but is not counted:
+        a full vehicle that stays plugged in must not hold a queued one back. If it resumes,
+        its Charging status makes the others give way (within the duty-update time)."""
+        return self.admitted and self.status != "SuspendedEV"
     transaction: int | None = None
 
 
@@ -248,16 +257,21 @@ class InstallationController:
     # ---- distribution --------------------------------------------------------------------
     def feed_phases(self, cp_id: str) -> tuple[int, ...]:
         """The feed phases the station's vehicle loads (all three until known)."""
-        s, rot = self.sessions[cp_id], self.wiring[cp_id].rotation
-        outlet = s.drawn if s.drawn is not None else (0, 1, 2)
-        return tuple(sorted({rot[(k + s.terminal) % 3] for k in outlet}))
+        s = self.sessions[cp_id]
+        key = (s.drawn, s.terminal)
+        if s.phases_key != key:
+            rot = self.wiring[cp_id].rotation
+            outlet = s.drawn if s.drawn is not None else (0, 1, 2)
+            s.phases_key = key
+            s.phases = tuple(sorted({rot[(k + s.terminal) % 3] for k in outlet}))
+        return s.phases
 
     def phase_load(self, reserved: bool = False) -> list[float]:
         """Per feed phase: the admitted vehicles' limits as last sent (``reserved``: the
         ``min_current_a`` each admitted vehicle is sure to get instead), A."""
         load = [0.0, 0.0, 0.0]
         for cp_id, s in self.sessions.items():
-            if s.admitted:
+            if s.counted():
                 amps = self.behaviour.min_current_a if reserved else s.limit_a
                 for f in self.feed_phases(cp_id):
                     load[f] += amps
@@ -268,7 +282,7 @@ class InstallationController:
         above their limit; their limit until sampled), A."""
         load = [0.0, 0.0, 0.0]
         for cp_id, s in self.sessions.items():
-            if not s.admitted:
+            if not s.counted():
                 continue
             rot = self.wiring[cp_id].rotation
             if s.measured is None:
@@ -301,14 +315,21 @@ class InstallationController:
         waiting = sorted((s.arrived, self.order.index(c), c) for c, s in self.sessions.items()
                          if s.arrived is not None and not s.admitted
                          and s.status == "Preparing")
+        reserved = self.phase_load(reserved=True)
         for _, _, cp_id in waiting:
+            # first come, first served: a vehicle whose phases are not known yet needs the
+            # minimum on all three, so when the first in the queue cannot start, none can
+            if b.fair and any(self.fuse_a - reserved[f] < b.min_current_a - 1e-9
+                              for f in range(3)):
+                break
             self._choose_phase(cp_id)
-            load = self.phase_load(reserved=True)
-            need = self.feed_phases(cp_id)
-            if not b.fair or all(self.fuse_a - load[f] >= b.min_current_a - 1e-9 for f in need):
-                self.sessions[cp_id].admitted = True
+            self.sessions[cp_id].admitted = True
+            for f in self.feed_phases(cp_id):
+                reserved[f] += b.min_current_a
         shares = self._shares()
-        targets = {c: shares.get(c, 0.0) for c in self.order}
+        idle = {c: b.min_current_a for c, x in self.sessions.items()
+                if x.admitted and not x.counted()}
+        targets = {c: shares.get(c, idle.get(c, 0.0)) for c in self.order}
         lowered = [c for c, a in targets.items() if a < self.sessions[c].limit_a - 0.05]
         raised = [c for c, a in targets.items() if a > self.sessions[c].limit_a + 0.05]
         self._targets = targets
@@ -331,7 +352,7 @@ class InstallationController:
     def _shares(self) -> dict[str, float]:
         """Each admitted vehicle's current: max-min fair per feed phase (or a defect's)."""
         b = self.behaviour
-        admitted = [c for c in self.order if self.sessions[c].admitted]
+        admitted = [c for c in self.order if self.sessions[c].counted()]
         if not b.respect_fuse:
             return {c: b.max_current_a for c in admitted}
         if not b.fair:
