@@ -141,6 +141,9 @@ class Bench:
         self.rcd_sensor_ok = True
         self.meter_e_wh = [0.0, 0.0, 0.0]
         self.listeners: list[Callable[[], None]] = []  # called after every settle
+        #: Called at every instant the model's outputs are recorded (each step of ``advance``
+        #: and each change): an oscilloscope's acquisition memory samples the signals here.
+        self.samplers: list[Callable[[], None]] = []
         self.ticks = 0
         #: Longest step without a deadline (:data:`MAX_STEP_S`); an installation's stations,
         #: with nobody watching them between events, take longer ones.
@@ -289,6 +292,8 @@ class Bench:
             if seen.get(kind) != value:
                 seen[kind] = value
                 self.trace.add(self.now, kind, value)
+        for sampler in self.samplers:
+            sampler()
 
     def changed(self) -> None:
         """An input changed now: let the firmware react at this instant and record the result."""

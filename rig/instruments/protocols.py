@@ -281,6 +281,62 @@ class ElectricalSafetyTester(Instrument):
         """Every step of the last test, in order."""
 
 
+@dataclass(frozen=True)
+class Record:
+    """One channel of an acquisition: ``values[i]`` (V at the probe tip) at ``x0 + i * dx``
+    seconds from the trigger."""
+
+    x0: float
+    dx: float
+    values: tuple[float, ...]
+    y_step: float  # vertical resolution (one ADC step), V
+
+    def time(self, index: int) -> float:
+        return self.x0 + index * self.dx
+
+
+class Oscilloscope(Instrument):
+    """A digital oscilloscope: automatic measurements and triggered single acquisitions."""
+
+    @abstractmethod
+    def configure_channel(self, channel: int, scale_v: float, offset_v: float = 0.0,
+                          probe: float = 1.0) -> None:
+        """Vertical set-up of one channel (V/div and offset at the tip, probe attenuation)."""
+
+    @abstractmethod
+    def configure_timebase(self, scale_s: float, pretrigger_s: float = 0.0) -> None:
+        """Record of 10 x ``scale_s``, starting ``pretrigger_s`` before the trigger."""
+
+    @abstractmethod
+    def arm_edge(self, level_v: float, rising: bool) -> None:
+        """One acquisition triggered by the pilot (ch1) crossing ``level_v``."""
+
+    @abstractmethod
+    def arm_runt(self, low_v: float, high_v: float, positive: bool = True) -> None:
+        """One acquisition triggered by a pulse that crosses ``low_v`` and not ``high_v``."""
+
+    @abstractmethod
+    def triggered(self) -> bool:
+        """Has the armed acquisition triggered (since the last call)?"""
+
+    @abstractmethod
+    def complete(self) -> bool:
+        """Has the armed acquisition filled its record?"""
+
+    @abstractmethod
+    def record(self, channel: int, points: int = 10000) -> Record:
+        """The last acquisition of one channel."""
+
+    @abstractmethod
+    def measure(self, item: str, channel: int = 1) -> float:
+        """An automatic measurement (``frequency``, ``duty``, ``top``, ``base``, ``rise``,
+        ``fall``, ``rms``) of the live signal; NaN where there is nothing to measure."""
+
+    @abstractmethod
+    def run(self) -> None:
+        """Acquire continuously (what :meth:`measure` reads)."""
+
+
 class VehicleBank(Instrument):
     """The vehicles of an installation (PR-05, PR-06): one EV emulator channel per station."""
 

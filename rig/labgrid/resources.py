@@ -189,6 +189,8 @@ class CanBus(Resource):
     On hardware: ``interface: socketcan, channel: can0``. The emulated bench uses python-can's
     ``virtual`` interface in-process, or ``udp_multicast`` across processes on a private
     ``<group>:<port>`` channel that no other bench hears (``rig.dut.canlink``).
+    ``dbc`` is the charger model's DBC file (relative to the rig file); without it the
+    ZapCharger Pro's (``rig.dut.dbc``). Its frames are decoded from that file by cantools.
     """
 
     interface = attr.ib(validator=_check_type(str, "a python-can interface name"))
@@ -197,6 +199,8 @@ class CanBus(Resource):
         1_000, 8_000_000, "bit/s, 1000 ... 8000000", integer=True))
     node_id = attr.ib(default=1, validator=_check_range(
         0, 15, "the charger's CAN node id, 0 ... 15", integer=True))
+    dbc = attr.ib(default=None, validator=attr.validators.optional(
+        _check_type(str, "a DBC file describing the charger's CAN frames")))
 
 
 def _check_port(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
