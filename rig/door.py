@@ -70,7 +70,7 @@ def check_rig_file(path: str | Path, target: str = "main") -> None:
         load_rig(path, target)
     site = options.get("installation") if isinstance(options, dict) else None
     if site is not None:
-        from rig.pytest_plugin.emulator import installation_file
+        from rig.installation import installation_file
 
         check_installation(installation_file(path, site))
 

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from rig.errors import ConfigError
 from rig.yamlio import load_model
 
 #: The largest installation the product's manual claims (100 vehicles on 63 A).
@@ -106,6 +107,16 @@ class InstallationFile(BaseModel):
                                      f"to {d:g} s by another vehicle")
             busy.setdefault(v.station, []).append((v.arrive_s, v.depart_s))
         return self
+
+
+def installation_file(path: str | Path, site: Any) -> Path:
+    """``options: {installation: FILE}`` of the rig file at ``path``: FILE relative to the rig
+    file's folder (``rigs/``), or as given."""
+    if not isinstance(site, str) or not site.strip():
+        raise ConfigError(str(path), "options.installation", "an installation file "
+                          "(rigs/installations/*.yaml), relative to the rig file's folder")
+    found = Path(path).parent / site
+    return found if found.is_file() else Path(site)
 
 
 def load_installation(path: str | Path) -> InstallationFile:

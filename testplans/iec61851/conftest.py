@@ -75,8 +75,8 @@ def installation(request: pytest.FixtureRequest, rig_test: Any) -> Iterator[Inst
     name its ``options.installation`` file has. Every vehicle unplugged afterwards."""
     from pathlib import Path
 
-    from rig.installation import load_installation
-    from rig.pytest_plugin.emulator import installation_file, rig_file_options
+    from rig.installation import installation_file, load_installation
+    from rig.pytest_plugin.emulator import rig_file_options
 
     name = request.param
     feed = rig_test.instruments.get("feed_analyser")
