@@ -122,7 +122,7 @@ class Firmware:
             p.limits.max_current_a, p.timing.duty_update_s, p.timing.duty_step_a,
             p.limits.hold_lowered)
         self._soft = SoftStart(p.soft_start)
-        self._auth = Authoriser(p.auth)
+        self._auth = Authoriser(p.auth, self._flash.auth_required)
         self._supply = SupplyMonitor(p.supply)
         self._thermal = ThermalMonitor(p.thermal, p.limits.max_current_a)
         self._meter = Meter(p.meter)
@@ -587,8 +587,8 @@ class Firmware:
             auth.pending = uid
             self._app.authorize(uid)
             self._console.event(f"rfid {uid} asking")
-        else:
-            auth.refuse(now)
+        else:  # the offline rule: only the local list
+            auth.refuse(now, uid)
             self._console.event(f"rfid {uid} refused")
 
     def _stop_session(self, reason: str, id_tag: str | None = None) -> None:
@@ -656,6 +656,15 @@ class Firmware:
         self._auth.accept(id_tag, self._now, flash=False)
         return True
 
+    def auth_required(self) -> bool:
+        """RFID mode now (OCPP AuthorizationRequired)."""
+        return bool(self._auth.required)
+
+    def set_auth_required(self, required: bool) -> None:
+        """OCPP AuthorizationRequired: RFID mode on or off, kept in flash."""
+        self._flash.auth_required = required
+        self._auth.required = required
+
     def stop_session(self, reason: str) -> None:
         """RemoteStop / DeAuthorized: stop PWM and end the transaction."""
         self._stop_session(reason)
@@ -673,7 +682,7 @@ class Firmware:
             self._auth.accept(uid, self._now)
             self._console.event(f"rfid {uid} accepted")
         else:
-            self._auth.refuse(self._now)
+            self._auth.refuse(self._now, uid)
             self._console.event(f"rfid {uid} refused")
 
     def firmware_version(self) -> str:

@@ -140,6 +140,8 @@ class Bench:
         self.cut_until: float | None = None  # bench supply cut (upstream of the sources)
         self.rcd_sensor_ok = True
         self.meter_e_wh = [0.0, 0.0, 0.0]
+        #: UID of the RFID tag on the charger's reader (the tag presenter's; None: no tag).
+        self.tag_uid: str | None = None
         self.listeners: list[Callable[[], None]] = []  # called after every settle
         #: Called at every instant the model's outputs are recorded (each step of ``advance``
         #: and each change): an oscilloscope's acquisition memory samples the signals here.
@@ -277,6 +279,7 @@ class Bench:
         gain = 1.0 if self.rcd_sensor_ok else 0.0
         hal.rcd_dc_ma, hal.rcd_ac_ma = dc * gain, ac * gain
         hal.temperature_c = self.temperature_c()
+        hal.rfid_uid = self.tag_uid
 
     def _record_outputs(self) -> None:
         """Turn changes the EV emulator can see into trace events."""

@@ -57,6 +57,7 @@ ENV_NAMES = {
     "can_interface": "LG_BENCH_CAN_INTERFACE",
     "can_channel": "LG_BENCH_CAN_CHANNEL",
     "relay": "LG_BENCH_RELAY",
+    "tags": "LG_BENCH_TAGS",
     "scope": "LG_BENCH_SCOPE",
 }
 #: The control port's token, in the environment (and the env file of ``rig bench serve``).
@@ -146,6 +147,8 @@ class BenchHost:
         #: when asked: pymodbus costs half a second to import; rig.bench.relay_board).
         self.relay_board_wanted = relay_board
         self.relay_board: Any = None
+        #: The tag presenter's relay board (HTTP, one relay per RFID tag; rig.bench.tag_board).
+        self.tag_board: Any = None
 
     # ---- life cycle ----------------------------------------------------------------------
     def start(self) -> BenchHost:
@@ -163,6 +166,9 @@ class BenchHost:
             from rig.bench.relay_board import RelayBoardServer
 
             self.relay_board = RelayBoardServer(bench).start()
+        from rig.bench.tag_board import TagBoardServer
+
+        self.tag_board = TagBoardServer(bench).start()
         self._open_console()
         self._open_can()
         self._spawn("bench-watchdog", self._watchdog_loop)
@@ -183,6 +189,8 @@ class BenchHost:
         self.ocpp.stop()
         if self.relay_board is not None:
             self.relay_board.stop()
+        if self.tag_board is not None:
+            self.tag_board.stop()
         stoppers = [threading.Thread(target=server.stop, name=f"stop-{name}")
                     for name, server in self.servers.items()]
         for stopper in stoppers:
@@ -219,6 +227,8 @@ class BenchHost:
         out["can_channel"] = self.can_channel
         if self.relay_board is not None:
             out["relay"] = self.relay_board.address
+        if self.tag_board is not None:
+            out["tags"] = self.tag_board.address
         return out
 
     def environment(self) -> dict[str, str]:

@@ -337,6 +337,50 @@ class Oscilloscope(Instrument):
         """Acquire continuously (what :meth:`measure` reads)."""
 
 
+ANSWERS = ("accepted", "refused", "central")
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One physical RFID tag of the rig, and what the charger is expected to answer to it:
+    ``accepted`` (on the charger's local list), ``refused`` (the central system refuses it),
+    ``central`` (unknown to the local list: the charger asks the central system, which
+    accepts it)."""
+
+    name: str
+    uid: str
+    answer: str
+
+
+class TagPresenter(ABC):
+    """Puts one of the rig's RFID tags on the charger's reader, or none (the safe state).
+
+    The charger's own reader must see the tag (no console command, no OCPP shortcut): on
+    hardware an actuator moves a real tag, on the emulated bench its twin sets the reader's
+    input of the model."""
+
+    tags: dict[str, Tag]
+
+    @abstractmethod
+    def present(self, name: str) -> None:
+        """Tag ``name`` on the reader (any other taken away first)."""
+
+    @abstractmethod
+    def withdraw(self) -> None:
+        """No tag on the reader."""
+
+    @abstractmethod
+    def presented(self) -> str | None:
+        """The tag on the reader now (read back from the actuators), None for none."""
+
+    def make_safe(self) -> None:
+        self.withdraw()
+
+    def tag(self, answer: str) -> Tag | None:
+        """The first tag with the expected ``answer`` (None: the rig has none)."""
+        return next((t for t in self.tags.values() if t.answer == answer), None)
+
+
 class VehicleBank(Instrument):
     """The vehicles of an installation (PR-05, PR-06): one EV emulator channel per station."""
 
