@@ -176,5 +176,5 @@ def test_a_bad_installation_file_is_one_line(tmp_path, body, line, says):
     rig = tmp_path / "rig.yaml"
     rig.write_text((ROOT / "rigs" / "installation.yaml").read_text().replace(
         "installation: installations/five.yaml", "installation: site.yaml"))
-    with pytest.raises(ConfigError, match="site.yaml"):
+    with pytest.raises(ConfigError, match=r"site\.yaml"):
         door.check_rig_file(rig)
