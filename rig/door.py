@@ -33,6 +33,7 @@ from rig.errors import ConfigError
 
 __all__ = [
     "check_command",
+    "check_installation",
     "check_lock_dir",
     "check_output_dir",
     "check_output_file",
@@ -72,6 +73,22 @@ def check_rig_file(path: str | Path, target: str = "main") -> None:
     # registration would keep the target (and everything it holds) for the process's life,
     # once per plan run in a process that runs many (the EOL station, docs/eol.md)
     atexit.unregister(built._atexit_cleanup)
+    site = options.get("installation") if isinstance(options, dict) else None
+    if site is not None:
+        from rig.installation import installation_file
+
+        check_installation(installation_file(path, site))
+
+
+# ---- an installation (PR-05, PR-06) ------------------------------------------------------------
+def check_installation(path: str | Path) -> Any:
+    """An installation file (rig.installation): bounded YAML, every key known and typed, the
+    vehicles at stations that exist and never two at one socket at once."""
+    from rig.installation import load_installation
+
+    if not Path(path).is_file():
+        raise ConfigError(str(path), "<file>", "an installation file that exists")
+    return load_installation(path)
 
 
 def _is_place(data: Any, target: str) -> bool:
