@@ -314,7 +314,7 @@ class Station:
             raise
         try:
             self._unspool()
-            history = self.store.eol_attempts(serial=serial)
+            history = self._history(serial)
         except RecordsError as exc:
             self._alarm(f"{serial}: not tested, the record store is unreachable ({exc}); "
                         "scan the unit again when the store is back")
@@ -434,13 +434,25 @@ class Station:
         """Before a judged unit gets its label: can its attempt be recorded? If not, it is not
         passed (nor failed): a unit without its record is not a tested unit."""
         try:
-            self.store.eol_attempts(serial=result.serial)
+            self._history(result.serial)
             return True
         except RecordsError as exc:
             result.reason = "; ".join(r for r in (
                 result.reason, f"the record store is unreachable, so the unit was not judged "
                 f"(the plan said {result.outcome}; {exc})") if r)
             return False
+
+    def _history(self, serial: str) -> list[dict[str, Any]]:
+        """Every earlier attempt of ``serial``; a store that cannot be read is a RecordsError
+        naming it (the reader lets SQLAlchemy's own errors through)."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            return self.store.eol_attempts(serial=serial)
+        except SQLAlchemyError as exc:
+            first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+            raise RecordsError(f"records store {self.store.display_url}: cannot read the "
+                               f"unit's attempts ({type(exc).__name__}: {first})") from None
 
     def _spool(self, fields: dict[str, Any], exc: Exception) -> None:
         """The store refused the attempt: keep it in the spool file (fsynced), say so once."""
