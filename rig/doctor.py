@@ -131,7 +131,8 @@ class Doctor:
 
         clock = self.options.get("bench_clock", "virtual")
         try:
-            self.host = BenchHost(clock=clock).start()
+            self.host = BenchHost(  # a composite bench's rig file also needs its relay board
+                clock=clock, relay_board=self.options.get("bench_relay_board") is True).start()
             self.host.installation_host = None
             site = self.options.get("installation")
             if site is not None:  # the rig's emulated installation (PR-05, PR-06) beside it
