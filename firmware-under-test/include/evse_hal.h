@@ -90,6 +90,8 @@ typedef struct evse_outputs {
     int32_t rcd_test_winding; /* RCD self-test winding, 1 = on */
     int32_t led_colour;     /* enum evse_led_colour */
     int32_t led_pattern;    /* enum evse_led_pattern */
+    int64_t meter_pulses;   /* meter test output (LED/S0): pulses since power-up; 0 = none.
+                             * Appended last: a library built without it leaves it 0. */
 } evse_outputs;
 
 /* Byte streams out of the firmware; ctx is passed back unchanged. */

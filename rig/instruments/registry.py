@@ -16,6 +16,7 @@ from rig.instruments.chroma import Chroma19032
 from rig.instruments.ev_emulator import EVE1
 from rig.instruments.keithley import Keithley2450, Keithley6221
 from rig.instruments.keysight import AC6801B
+from rig.instruments.keysight_counter import Keysight53220A
 from rig.instruments.yokogawa import WT333E
 from rig.transport import Transcript
 
@@ -27,6 +28,7 @@ MODELS: dict[str, type[ScpiInstrument]] = {
     "KEITHLEY6221": Keithley6221,
     "EVE-1": EVE1,
     "CHROMA19032": Chroma19032,
+    "53220A": Keysight53220A,
     "BENCH-CONTROL": BenchControl,
 }
 
@@ -43,6 +45,7 @@ IDN_PATTERNS: dict[str, tuple[str, str, str]] = {
     "KEITHLEY6221": (r"keithley", r"(MODEL )?6221", "KEITHLEY MODEL 6221"),
     "EVE-1": (r"evse-rig", r"EVE-1", "evse-rig EVE-1"),
     "CHROMA19032": (r"chroma", r"19032", "Chroma 19032"),
+    "53220A": (r"keysight|agilent", r"53220A", "Keysight 53220A"),
     "BENCH-CONTROL": (r"evse-rig", r"emulated bench control", "evse-rig bench control"),
 }
 
