@@ -11,6 +11,8 @@ rig, so the plan assumes nothing about it. It says
   command set is the ZapCharger's; another model has another console, or none;
 * the constant of its meter's test output (``test_output_imp_kwh``, the LED or S0 output's
   impulses per kWh from the nameplate), which the meter plan counts (the pulse method);
+* how to switch it into RFID mode, when it charges freely out of the box (``rfid_mode``: the
+  OCPP configuration key that does it);
 * which product requirements (catalogue ``source: product``) the model's manual claims
   (``claims``). A product requirement the file does not claim is NOT_RUN for this charger; a
   standard requirement is judged on every charger.
@@ -43,6 +45,10 @@ class Product(BaseModel):
     set_limit: Way = Field("none", description="how to set the installation current limit")
     meter: Way = Field("none", description="how to read the charger's meter")
     identity: Way = Field("none", description="how to ask serial number and firmware version")
+    rfid_mode: str | None = Field(
+        None, description="the OCPP configuration key (ChangeConfiguration, value true/false) "
+        "that switches the charger from free charging to RFID authorisation; none: the rig "
+        "cannot switch it, and the RFID flow (PR-02) is NOT_RUN")
     claims: list[RequirementId] = Field(
         default_factory=list, description="product requirements the model's manual claims"
     )

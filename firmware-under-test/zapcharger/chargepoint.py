@@ -30,6 +30,10 @@ class StationPort(Protocol):
 
     def connector_status(self) -> tuple[str, str, str | None]: ...
 
+    def set_auth_required(self, required: bool) -> None: ...
+
+    def auth_required(self) -> bool: ...
+
     def register_wh(self) -> float: ...
 
     def readings(self) -> Readings: ...
@@ -446,6 +450,8 @@ class ChargePoint:
             "MeterValueSampleInterval": (str(self.flash.meter_values_s), False),
             "NumberOfConnectors": ("1", True),
             "AuthorizeRemoteTxRequests": ("false", True),
+            # vendor key: RFID mode (true: a session needs an accepted tag; false: free charging)
+            "AuthorizationRequired": (str(self.port.auth_required()).lower(), False),
         }
 
     def _on_GetConfiguration(self, p: Payload) -> tuple[Payload, Any]:
@@ -470,6 +476,11 @@ class ChargePoint:
             return {"status": "NotSupported"}, None
         if config[key][1]:
             return {"status": "Rejected"}, None
+        if key == "AuthorizationRequired":
+            if value.lower() not in ("true", "false"):
+                return {"status": "Rejected"}, None
+            self.port.set_auth_required(value.lower() == "true")
+            return {"status": "Accepted"}, None
         try:
             seconds = int(value)
         except ValueError:

@@ -56,6 +56,10 @@ class Pilot(_Section):
     diode_fault_shown: bool = Field(
         True, description="a missing vehicle diode is listed as DiodeFault (false: only no close)"
     )
+    e_while_charging_only: bool = Field(
+        False, description="look for E (CP shorted to PE) only while the contactor is closed "
+        "(a defect: a vehicle in B keeps its PWM into the short)"
+    )
 
 
 class Timing(_Section):
@@ -74,6 +78,10 @@ class Timing(_Section):
     lock_before_close_s: float = Field(0.1, ge=0, description="s, lock engaged -> contactor close")
     task_period_s: float = Field(
         0.0, ge=0, description="s, PWM start and close only on ticks of this period (0: at once)"
+    )
+    open_jitter_s: float = Field(
+        0.0, ge=0, description="s, the opening after C -> B or an unplug waits for the next tick "
+        "of this period (a CP poll loop; 0: at once): the delay jitters by up to one period"
     )
 
 
@@ -168,8 +176,21 @@ class Boot(_Section):
 
 
 class Auth(_Section):
-    required: bool = Field(False, description="wait for an accepted RFID tag before charging")
-    accepted_tags: list[str] = Field(default_factory=lambda: ["04A1B2C3D4"])
+    required: bool = Field(False, description="wait for an accepted RFID tag before charging "
+                           "(at power-up; OCPP ChangeConfiguration AuthorizationRequired sets it "
+                           "and flash keeps it)")
+    accepted_tags: list[str] = Field(default_factory=lambda: ["04A1B2C3D4"],
+                                     description="the local list: accepted without asking")
+    enforce: bool = Field(True, description="false (a defect): charges without a tag even "
+                          "when authorisation is required")
+    honour_refusal: bool = Field(True, description="false (a defect): a refused tag still "
+                                 "authorises the session (it flashes red all the same)")
+    accepted_flash_s: float = Field(2.0, ge=0, description="s, green flash of an accepted tag "
+                                    "(0, a defect: no green flash)")
+    latch_after_first_session: bool = Field(
+        False, description="(a defect) the authorisation is lost for good when the first session "
+        "of a power-up ends: no later session charges until a power cycle"
+    )
 
 
 class Ventilation(_Section):

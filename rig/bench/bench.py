@@ -140,7 +140,12 @@ class Bench:
         self.test_output_pulses = 0
         self._pulses_seen = 0
         self.counter = PulseCounterState()
+        #: UID of the RFID tag on the charger's reader (the tag presenter's; None: no tag).
+        self.tag_uid: str | None = None
         self.listeners: list[Callable[[], None]] = []  # called after every settle
+        #: Called at every instant the model's outputs are recorded (each step of ``advance``
+        #: and each change): an oscilloscope's acquisition memory samples the signals here.
+        self.samplers: list[Callable[[], None]] = []
         self.ticks = 0
         self._seen: dict[str, Any] = {}
         self.hal = HalIo()
@@ -266,6 +271,7 @@ class Bench:
         gain = 1.0 if self.rcd_sensor_ok else 0.0
         hal.rcd_dc_ma, hal.rcd_ac_ma = dc * gain, ac * gain
         hal.temperature_c = self.temperature_c()
+        hal.rfid_uid = self.tag_uid
 
     def _record_outputs(self) -> None:
         """Turn changes the EV emulator can see into trace events."""
@@ -282,6 +288,8 @@ class Bench:
                 seen[kind] = value
                 self.trace.add(self.now, kind, value)
         self._count_pulses()
+        for sampler in self.samplers:
+            sampler()
 
     def _count_pulses(self) -> None:
         """Pulses of the test output since the last firmware step; close a counter gate that

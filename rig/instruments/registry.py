@@ -14,6 +14,7 @@ from rig.instruments.base import ScpiInstrument
 from rig.instruments.bench_control import BenchControl
 from rig.instruments.chroma import Chroma19032
 from rig.instruments.ev_emulator import EVE1
+from rig.instruments.infiniivision import InfiniiVision
 from rig.instruments.keithley import Keithley2450, Keithley6221
 from rig.instruments.keysight import AC6801B
 from rig.instruments.keysight_counter import Keysight53220A
@@ -29,6 +30,7 @@ MODELS: dict[str, type[ScpiInstrument]] = {
     "EVE-1": EVE1,
     "CHROMA19032": Chroma19032,
     "53220A": Keysight53220A,
+    "INFINIIVISION": InfiniiVision,
     "BENCH-CONTROL": BenchControl,
 }
 
@@ -46,6 +48,7 @@ IDN_PATTERNS: dict[str, tuple[str, str, str]] = {
     "EVE-1": (r"evse-rig", r"EVE-1", "evse-rig EVE-1"),
     "CHROMA19032": (r"chroma", r"19032", "Chroma 19032"),
     "53220A": (r"keysight|agilent", r"53220A", "Keysight 53220A"),
+    "INFINIIVISION": (r"keysight|agilent", r"[DM]SO-?X\d{4}", "Keysight InfiniiVision DSOX/MSOX"),
     "BENCH-CONTROL": (r"evse-rig", r"emulated bench control", "evse-rig bench control"),
 }
 

@@ -10,6 +10,7 @@ import pytest
 
 from fixtures.charger import ChargeStart, delay
 from rig.uncertainty import COVERAGE_K, combine
+from testplans.iec61851.interruption import Interruption, shared
 from testplans.iec61851.plan import CATALOGUE, budget, points
 from testplans.iec61851.test_meter import (
     PHASES,
@@ -22,8 +23,6 @@ from testplans.iec61851.test_meter import (
 #: How long to watch for the charger to take up the charge again once the supply is back, s
 #: (the time is kept as data; SU-02 judges the opening only).
 RECOVER_S = 10.0
-#: Poll of the LED while the station boots (the verdict's time comes from the trace event).
-BOOT_POLL_S = 0.5
 
 
 def window_u(rig: Any, t_before: float, t_after: float) -> float:
@@ -166,56 +165,46 @@ def test_contactor_opens_outside_supply_window(
 
 
 # ---- SU-03 ------------------------------------------------------------------------------------
-def interrupt_supply(
-    ac_source: Any, ev: Any, clock: Any, seconds: float
-) -> tuple[float, float, float]:
-    """Supply off for ``seconds`` and on again (output off/on: any AC source can). Returns the
-    EV emulator's times: output off, just before and just after switching it on again."""
-    t_off = ev.time()
-    ac_source.output_off()
-    clock.sleep(seconds)  # the stimulus itself
-    t_before = ev.time()
-    ac_source.output_on()
-    return t_off, t_before, ev.time()
+# One interruption serves both SU-03 tests and PR-01's LED through an interruption (each pays
+# the charger's whole boot on a real rig): see testplans/iec61851/interruption.py.
+@pytest.fixture
+def su03_interruption(request, charger, ac_source, ev, trace, clock) -> Interruption:
+    """The session's supply interruption of SU-03's length, with every observer armed."""
+    seconds = float(CATALOGUE.params("SU-03")["interruption_s"])
+    return shared(request, seconds, ac_source, ev, trace, clock)
 
 
 @pytest.mark.requirement("SU-03")
 @pytest.mark.lg_feature("led-sensor")
-def test_ready_again_after_supply_interruption(charger, ac_source, ev, trace, clock, rig, record):
+def test_ready_again_after_supply_interruption(su03_interruption, rig, record):
     """Supply off for ``interruption_s`` and back: time from the supply's return until the
     status LED shows ready (green, solid) again. The boot time is measured, not assumed."""
     params = CATALOGUE.params("SU-03")
-    ready_led = str(params["ready_led"])
-    interruption = float(params["interruption_s"])
-    t_off, t_before, t_on = interrupt_supply(ac_source, ev, clock, interruption)
-    went_dark = trace.first("LED", after=t_off, where=lambda e: e.value.startswith("off"))
+    seen = su03_interruption
+    went_dark = next((e for e in seen.leds if e.value.startswith("off")), None)
     if went_dark is None:
         pytest.fail("precondition: the status LED did not go off during the interruption")
-    ready = trace.wait_for("LED", ready_led, after=t_before,
-                           timeout=budget("SU-03", "ready_time"), poll=BOOT_POLL_S)
-    leds = trace.events(t_before, "LED")
-    record("SU-03", delay(t_on, ready), "s", name="ready_time",
-           uncertainty=window_u(rig, t_before, t_on),
-           data={"interruption_s": interruption, "dark_at_s": went_dark.t - t_off,
-                 "on_window_s": t_on - t_before,
-                 "led": [[round(e.t - t_on, 6), e.value] for e in leds]})
+    ready = seen.led(str(params["ready_led"]))
+    leds = [e for e in seen.leds if e.t >= seen.t_before]
+    record("SU-03", delay(seen.t_on, ready), "s", name="ready_time",
+           uncertainty=window_u(rig, seen.t_before, seen.t_on),
+           data={"interruption_s": seen.seconds, "dark_at_s": went_dark.t - seen.t_off,
+                 "on_window_s": seen.t_on - seen.t_before,
+                 "led": [[round(e.t - seen.t_on, 6), e.value] for e in leds],
+                 "watched_s": round(seen.watched_until - seen.t_on, 6)})
 
 
 @pytest.mark.requirement("SU-03")
-def test_boot_notification_after_supply_interruption(
-    charger, csms, ac_source, ev, clock, record
-):
+def test_boot_notification_after_supply_interruption(csms, su03_interruption, record):
     """Supply off for ``interruption_s`` and back: the central system must see a new
     BootNotification within the ready-time limit of the supply's return. Watched for the whole
     budget so a late one is still timed (the frame crosses the websocket in wall time; the bench
     clock moves in 0.05 s steps while it is awaited, which is the resolution of its time)."""
-    params = CATALOGUE.params("SU-03")
     _, limit = CATALOGUE.limit("SU-03", "ready_time")
-    mark = csms.mark()
-    _, _, t_on = interrupt_supply(ac_source, ev, clock, float(params["interruption_s"]))
-    boot = clock.wait_until(lambda: csms.find("BootNotification", since=mark),
-                            budget("SU-03", "ready_time"), poll=0.05)
-    seen_after = ev.time() - t_on if boot is not None else None
-    record("SU-03", seen_after is not None and seen_after <= limit.high, name="boot_notification",
-           data={"seen_after_s": seen_after, "within_s": limit.high,
-                 "payload": boot.payload if boot is not None else None})
+    seen = su03_interruption
+    if not seen.csms_watched:  # caused before this session had a central system
+        pytest.fail("precondition: no central system listened during the interruption")
+    after = seen.boot_seen_after_s
+    record("SU-03", after is not None and after <= limit.high, name="boot_notification",
+           data={"seen_after_s": after, "within_s": limit.high,
+                 "payload": seen.boot.payload if seen.boot is not None else None})

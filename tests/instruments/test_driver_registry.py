@@ -13,6 +13,7 @@ from rig.instruments.base import Quantity, ScpiInstrument, quantity
 from rig.instruments.bench_control import BenchControl
 from rig.instruments.chroma import Chroma19032
 from rig.instruments.ev_emulator import EVE1
+from rig.instruments.infiniivision import InfiniiVision
 from rig.instruments.keithley import Keithley2450, Keithley6221
 from rig.instruments.keysight import AC6801B
 from rig.instruments.keysight_counter import Keysight53220A
@@ -24,7 +25,8 @@ def test_models():
     assert {
         "AC6801B": AC6801B, "ASTERION": Asterion, "WT333E": WT333E,
         "KEITHLEY2450": Keithley2450, "KEITHLEY6221": Keithley6221, "EVE-1": EVE1,
-        "CHROMA19032": Chroma19032, "53220A": Keysight53220A, "BENCH-CONTROL": BenchControl,
+        "CHROMA19032": Chroma19032, "53220A": Keysight53220A, "INFINIIVISION": InfiniiVision,
+        "BENCH-CONTROL": BenchControl,
     } == MODELS
     assert driver_class("asterion") is Asterion
     assert issubclass(AC6801B, protocols.AcSource) and issubclass(Asterion, protocols.AcSource)
@@ -34,6 +36,7 @@ def test_models():
     assert issubclass(EVE1, protocols.EvEmulator)
     assert issubclass(Chroma19032, protocols.ElectricalSafetyTester)
     assert issubclass(Keysight53220A, protocols.PulseCounter)
+    assert issubclass(InfiniiVision, protocols.Oscilloscope)
 
 
 def test_unknown_model_lists_known_models():
