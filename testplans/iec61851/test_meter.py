@@ -108,8 +108,9 @@ def restore_voltage(ac_source: Any, nominal_v: float) -> None:
 # ---- MT-01 ------------------------------------------------------------------------------------
 @pytest.mark.requirement("MT-01")
 @pytest.mark.parametrize("current_a", points("MT-01", "currents_a"))
-def test_current_reading(current_a, charger, power_analyser, console, trace, clock, rig, record):
-    """Meter current (console ``meter``) vs the analyser's current, per phase, PF 1.
+def test_current_reading(current_a, charger, power_analyser, meter, trace, clock, rig, record):
+    """Meter current (read the way the product file says: console ``meter``, or OCPP
+    MeterValues by TriggerMessage) vs the analyser's current, per phase, PF 1.
 
     U = combine(analyser current accuracy, meter display resolution): the analyser's reading
     and range terms (rig file) each a rectangular bound a/sqrt(3), the display resolution
@@ -119,8 +120,9 @@ def test_current_reading(current_a, charger, power_analyser, console, trace, clo
     start = charger.start_charging(current_a=current_a, phases=3, power_factor=1.0)
     settle_charge(start, trace, power_analyser, clock)
     reference = power_analyser.read([("I", p) for p in PHASES])
-    meter = console.meter()
-    for phase, ref, shown in zip(PHASES, reference, meter["i"], strict=True):
+    reading = meter.read("i")
+    resolution = max(resolution, reading["resolution"].get("i", 0.0))  # as the charger shows it
+    for phase, ref, shown in zip(PHASES, reference, reading["i"], strict=True):
         require_reference(ref, f"I{phase}")
         u_ref = std_u(rig, "power_analyser", "current", ref)
         error, u = reading_error(shown, ref, u_ref, resolution)
@@ -134,11 +136,12 @@ def test_current_reading(current_a, charger, power_analyser, console, trace, clo
 @pytest.mark.requirement("MT-02")
 @pytest.mark.parametrize("voltage_v", points("MT-02", "voltages_v"))
 def test_voltage_reading(
-    voltage_v, charger, ac_source, power_analyser, console, trace, clock, rig, record
+    voltage_v, charger, ac_source, power_analyser, meter, trace, clock, rig, record
 ):
-    """Meter voltage vs the analyser's voltage per phase. The analyser sits at the socket, so
-    it sees the supply only while the contactor is closed: measured while charging, at the
-    catalogue's (low) current so the drop between the meter's terminals and the socket is small.
+    """Meter voltage (console or OCPP, as for MT-01) vs the analyser's voltage per phase. The
+    analyser sits at the socket, so it sees the supply only while the contactor is closed:
+    measured while charging, at the catalogue's (low) current so the drop between the meter's
+    terminals and the socket is small.
 
     U = combine(analyser voltage accuracy: reading + range terms, meter display resolution)."""
     params = CATALOGUE.params("MT-02")
@@ -149,8 +152,9 @@ def test_voltage_reading(
         start = charger.start_charging(current_a=float(params["current_a"]))
         settle_charge(start, trace, power_analyser, clock)
         reference = power_analyser.read([("U", p) for p in PHASES])
-        meter = console.meter()
-        for phase, ref, shown in zip(PHASES, reference, meter["v"], strict=True):
+        reading = meter.read("v")
+        resolution = max(resolution, reading["resolution"].get("v", 0.0))
+        for phase, ref, shown in zip(PHASES, reference, reading["v"], strict=True):
             require_reference(ref, f"U{phase}")
             u_ref = std_u(rig, "power_analyser", "voltage", ref)
             error, u = reading_error(shown, ref, u_ref, resolution)
@@ -250,16 +254,25 @@ def wait_message(csms: Any, clock: Any, action: str, since: int, timeout: float)
     return clock.wait_until(lambda: csms.find(action, since=since), timeout, poll=0.05)
 
 
-def optional_console(request: pytest.FixtureRequest) -> Any:
-    """The service console, or None on a charger (product file) or rig without one."""
+def optional_meter(request: pytest.FixtureRequest) -> Any:
+    """The charger's meter (the ``meter`` fixture: the product file's way), or None where the
+    rig cannot read it: then only the register check is left out, not MT-04."""
     try:
-        return request.getfixturevalue("console")
+        return request.getfixturevalue("meter")
     except pytest.skip.Exception:
         return None
 
 
-def register_wh(console: Any) -> float | None:
-    return None if console is None else float(console.meter()["e_wh"])
+def register_wh(meter: Any) -> tuple[float, float] | None:
+    """The energy register and its resolution as the charger states it (0: not stated), or
+    None where the charger's reading has no register."""
+    if meter is None:
+        return None
+    try:
+        reading = meter.read("e_wh")
+    except pytest.skip.Exception:
+        return None
+    return float(reading["e_wh"]), float(reading["resolution"].get("e_wh", 0.0))
 
 
 @pytest.mark.requirement("MT-04", "MT-03")
@@ -272,10 +285,11 @@ def test_transaction_energy_and_register(
 
     * MT-04: the OCPP transaction's energy (StopTransaction meterStop - StartTransaction
       meterStart) vs the analyser;
-    * MT-03, the register check: the energy register (console ``e_wh``, read before the close
-      and after the open) vs the analyser. The test output has shown the meter's accuracy
-      (:func:`test_energy_by_test_output`); this shows the register counts it, at its
-      resolution. Not on a charger without a console (the register is not readable).
+    * MT-03, the register check: the energy register (the ``meter`` fixture's ``e_wh``: the
+      console, or OCPP MeterValues; read before the close and after the open) vs the analyser.
+      The test output has shown the meter's accuracy (:func:`test_energy_by_test_output`);
+      this shows the register counts it, at its resolution. Left out where the rig cannot read
+      the register.
 
     The charge lasts long enough that one count of either (1 Wh) is under
     ``max_resolution_share`` of the energy, from the measured power. No skew term: no energy
@@ -290,11 +304,11 @@ def test_transaction_energy_and_register(
     energy_wh = max(resolution / float(params["max_resolution_share"]),
                     register_resolution / float(register["max_resolution_share"]))
     wait_s = float(params["message_timeout_s"])
-    console = optional_console(request)
+    meter = optional_meter(request)
     power_analyser.configure()
     mark = csms.mark()
     power_analyser.start_integration()
-    e_start = register_wh(console)
+    e_start = register_wh(meter)
     start = charger.start_charging(current_a=float(params["current_a"]), phases=3)
     if wait_message(csms, clock, "StartTransaction", mark, wait_s) is None:
         pytest.fail(f"precondition: no StartTransaction within {wait_s:g} s of the close")
@@ -307,7 +321,7 @@ def test_transaction_energy_and_register(
     if opened is None:
         pytest.fail("precondition: the contactor did not open after the vehicle left")
     power_analyser.stop_integration()
-    e_end = register_wh(console)
+    e_end = register_wh(meter)
     stop = wait_message(csms, clock, "StopTransaction", mark, wait_s)
     if stop is None:
         pytest.fail(f"precondition: no StopTransaction within {wait_s:g} s of the unplug")
@@ -330,11 +344,13 @@ def test_transaction_energy_and_register(
                  "resolution_share": resolution / reference})
     if e_start is None or e_end is None:
         return
-    counted = e_end - e_start
+    counted = e_end[0] - e_start[0]
+    register_resolution = max(register_resolution, e_start[1], e_end[1])  # as it shows it
     u = combine(u_reference, resolution_u(register_resolution),
                 resolution_u(register_resolution))
     record("MT-03", (counted - reference) / reference * 100.0, "%",
            uncertainty=u / reference * 100.0,
-           data={**common, "quantity": "register", "register_start_wh": e_start,
-                 "register_end_wh": e_end, "register_wh": counted,
+           data={**common, "quantity": "register", "register_start_wh": e_start[0],
+                 "register_end_wh": e_end[0], "register_wh": counted,
+                 "register_resolution_wh": register_resolution,
                  "resolution_share": register_resolution / reference})
