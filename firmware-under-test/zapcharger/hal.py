@@ -101,6 +101,12 @@ class HalIo:
     #: Status LED.
     led_colour: str = "off"
     led_pattern: str = "solid"
+    #: Phase selector relays (a station that can choose its phases, for the installation's
+    #: phase distribution): the outlet's L1, L2, L3 are the supply terminals rotated by this
+    #: many places (0: L1 L2 L3, 1: L2 L3 L1, 2: L3 L1 L2), so a 1-phase vehicle (outlet L1)
+    #: draws from supply terminal ``phase_select + 1``. A cyclic rotation keeps a 3-phase
+    #: vehicle's phase sequence. Moved only while the contactor is open.
+    phase_select: int = 0
     #: The meter's test output (LED / S0, so many pulses per kWh): pulses emitted since
     #: power-up. A host sees one pulse per increment at the instant the count moves (a count
     #: that falls means the meter restarted: it counts from zero again). 0 without an output.
