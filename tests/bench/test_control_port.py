@@ -19,7 +19,8 @@ def test_identity_and_instrument_list(links, bench):
     listing = ctrl.query("BENCH:INST:LIST?").split(",")
     pairs = dict(zip(listing[0::2], listing[1::2], strict=True))
     expected = {k: v for k, v in bench.addresses().items()
-                if k in ("ac1", "ac3", "pa", "smu", "cs", "ev", "est", "cnt", "ctrl", "scope")}
+                if k in ("ac1", "ac3", "pa", "smu", "cs", "ev", "est", "cnt", "ctrl", "scope",
+                         "load")}
     assert pairs == expected
     assert ctrl.query("BENCH:CONS?") == f'"{bench.console_path}"'
     assert ctrl.query("BENCH:CAN?") == f"virtual,{bench.can_channel}"
@@ -28,13 +29,13 @@ def test_identity_and_instrument_list(links, bench):
 def test_addresses(bench):
     addresses = bench.addresses()
     assert set(addresses) == {"ac1", "ac3", "pa", "smu", "cs", "ev", "est", "cnt", "ctrl",
-                              "scope", "console", "can_interface", "can_channel", "tags"}
+                              "scope", "load", "console", "can_interface", "can_channel", "tags"}
     ports = set()
-    for key in ("ac1", "ac3", "pa", "smu", "cs", "ev", "est", "cnt", "ctrl", "scope"):
+    for key in ("ac1", "ac3", "pa", "smu", "cs", "ev", "est", "cnt", "ctrl", "scope", "load"):
         prefix, host, port, suffix = addresses[key].split("::")
         assert (prefix, host, suffix) == ("TCPIP0", "127.0.0.1", "SOCKET")
         ports.add(int(port))
-    assert len(ports) == 10
+    assert len(ports) == 11
     assert addresses["console"].startswith("/dev/pts/")
     assert addresses["can_interface"] == "virtual"
 
@@ -210,7 +211,7 @@ def test_unknown_instrument_message_lists_the_instruments(links):
     ctrl.write('BENCH:FAUL:LINK "xx",NONE')
     assert ctrl.query("SYST:ERR?") == (
         '-224,"Illegal parameter value; no instrument \'xx\' (have ac1, ac3, pa, smu, cs, ev, '
-        'est, cnt, ctrl, scope)"')
+        'est, cnt, scope, load, ctrl)"')
 
 
 @pytest.mark.stub_firmware
