@@ -54,7 +54,8 @@ IDN_PATTERNS: dict[str, tuple[str, str, str]] = {
     "CHROMA19032": (r"chroma", r"19032", "Chroma 19032"),
     "53220A": (r"keysight|agilent", r"53220A", "Keysight 53220A"),
     "CHROMA63800": (r"chroma", r"638\d\d", "Chroma 63802/63803/63804"),
-    "INFINIIVISION": (r"keysight|agilent", r"[DM]SO-?X\d{4}", "Keysight InfiniiVision DSOX/MSOX"),
+    "INFINIIVISION": (r"keysight|agilent", r"[DM]SO-?X\d{4}[A-Z]?",
+                      "Keysight InfiniiVision DSOX/MSOX"),
     "BENCH-CONTROL": (r"evse-rig", r"emulated bench control", "evse-rig bench control"),
 }
 
