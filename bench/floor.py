@@ -16,13 +16,15 @@ What counts (one soft start per *session*, not per reading):
   that voltage), one per vehicle phase count (PR-03), and one per requirement otherwise (its
   points can follow one another within one session: CP-04, MT-01, MT-02, TM-04, SS, PR-04);
 * every watch for an absence, for its whole window (PP-02, CP-07, CP-09, RC-05, RC-06,
-  RC-07);
+  RC-07, PR-02);
 * ramps to the compliant trip threshold at the catalogue's rate (RC-04, RC-05);
-* the waits of repeated timings (TM-01, TM-06: the catalogue's phase offsets);
+* the waits of repeated timings (every requirement with ``repeats``: the phase offsets);
 * the charger's own response where the requirement waits for it (TM-05's PWM-stop opening,
   the MeterValues interval of PR-07, PR-04's settle time after the ambient changes);
-* energy integrations: one register count under ``max_resolution_share`` of the energy
-  (MT-03 points, MT-04), at the point's power.
+* energy: MT-03 by the meter's test output, a gate of ``min_pulses`` pulses at each point's
+  power (the product file's ``test_output_imp_kwh``), or, before the pulse method, the register
+  integrated until one count is under ``max_resolution_share`` of the energy; MT-04's
+  transaction likewise (one OCPP count under the share).
 
 Usage: python bench/floor.py [--charger-set KEY=VALUE ...]   (prints the items and the sum)
 """
@@ -61,11 +63,28 @@ class FloorItem:
         return self.seconds * self.count
 
 
-def _offsets(cat: Catalogue, rid: str, limit_name: str | None = None) -> float:
-    """Sum of the waits before each repetition of ``rid`` (testplans/iec61851/plan.py)."""
+def _offsets(cat: Catalogue, rid: str) -> float:
+    """Sum of the waits before each repetition of ``rid`` (testplans/iec61851/plan.py: spread
+    over twice the limit; the largest upper limit where the requirement has several)."""
     repeats = int(cat.params(rid)["repeats"])
-    span = 2.0 * float(cat.limit(rid, limit_name)[1].high or 0.0)
+    highs = [lim.high for lim in cat.requirement(rid).limits.values() if lim.high is not None]
+    span = 2.0 * float(max(highs, default=0.0))
     return sum(((k * GOLDEN) % 1.0) * span for k in range(repeats))
+
+
+def _test_output_constant(cat: Catalogue, prof: Any) -> float | None:
+    """The meter test output's constant (imp/kWh): the plan's product file says it (the
+    nameplate), else the charger's profile; None if neither has one (no pulse method)."""
+    import yaml
+
+    if cat.product:
+        path = CATALOGUE_PATH.parent / cat.product
+        if path.exists():
+            value = (yaml.safe_load(path.read_text()) or {}).get("test_output_imp_kwh")
+            if value:
+                return float(value)
+    value = getattr(prof.meter, "test_output_imp_kwh", None)
+    return float(value) if value else None
 
 
 def _energy_s(resolution_wh: float, share: float, power_w: float) -> float:
@@ -109,10 +128,10 @@ def items(cat: Catalogue | None = None, profile: Any = None) -> list[FloorItem]:
         add(FloorItem("CP", f"contactor stays open, watched ({rid})",
                       float(p(rid)["observe_s"]), 1, f"catalogue {rid} observe_s"))
     # TM
-    add(FloorItem("TM", "phase offsets of the repeated close (TM-01)", _offsets(cat, "TM-01"), 1,
-                  "catalogue TM-01 repeats x limit"))
-    add(FloorItem("TM", "phase offsets of the repeated PWM start (TM-06)",
-                  _offsets(cat, "TM-06"), 1, "catalogue TM-06 repeats x limit"))
+    for rid, req in cat.requirements.items():  # every timing measured at several phases
+        if "repeats" in req.parameters:
+            add(FloorItem(rid.split("-")[0], f"phase offsets of the repeated timing ({rid})",
+                          _offsets(cat, rid), 1, f"catalogue {rid} repeats x limit"))
     add(FloorItem("TM", "soft start, then the limit lowered and raised (TM-04)",
                   ramp + 2 * float(prof.timing.duty_update_s), 1,
                   "profile soft_start.ramp_s + 2 x timing.duty_update_s"))
@@ -141,11 +160,17 @@ def items(cat: Catalogue | None = None, profile: Any = None) -> list[FloorItem]:
                   "profile soft_start.ramp_s"))
     mt3 = p("MT-03")
     share = float(mt3["max_resolution_share"])
+    pulses, constant = mt3.get("min_pulses"), _test_output_constant(cat, prof)
     for amps, pf in mt3["points"]:
         power = 3 * nominal * float(amps) * float(pf)
-        add(FloorItem("MT", f"energy integration at {amps:g} A PF {pf:g} (MT-03)",
-                      _energy_s(float(mt3["register_resolution_wh"]), share, power), 1,
-                      "catalogue MT-03 register_resolution_wh / max_resolution_share"))
+        if pulses is not None and constant:  # the pulse method: a gate of min_pulses pulses
+            add(FloorItem("MT", f"{pulses} test-output pulses at {amps:g} A PF {pf:g} (MT-03)",
+                          float(pulses) / float(constant) * 3.6e6 / power, 1,
+                          "catalogue MT-03 min_pulses / product test_output_imp_kwh"))
+        else:  # the register integrated until one count is under the share
+            add(FloorItem("MT", f"energy integration at {amps:g} A PF {pf:g} (MT-03)",
+                          _energy_s(float(mt3["register_resolution_wh"]), share, power), 1,
+                          "catalogue MT-03 register_resolution_wh / max_resolution_share"))
     mt4 = p("MT-04")
     add(FloorItem("MT", "transaction energy (MT-04)",
                   _energy_s(float(mt4["ocpp_resolution_wh"]), float(mt4["max_resolution_share"]),
@@ -157,6 +182,9 @@ def items(cat: Catalogue | None = None, profile: Any = None) -> list[FloorItem]:
     pr4 = p("PR-04")
     add(FloorItem("PR", "the duty settles at each ambient (PR-04)",
                   float(pr4["settle_s"]), len(pr4["ambient_c"]), "catalogue PR-04 settle_s"))
+    if "PR-02" in cat.requirements:
+        add(FloorItem("PR", "no charge without a tag, watched (PR-02)",
+                      float(p("PR-02")["wait_s"]), 1, "catalogue PR-02 wait_s"))
     add(FloorItem("PR", "one MeterValues interval (PR-07)", float(prof.ocpp.meter_values_s), 1,
                   "profile ocpp.meter_values_s"))
     return [item for item in out if math.isfinite(item.total)]
