@@ -18,13 +18,11 @@ What counts (one soft start per *session*, not per reading):
 * every watch for an absence, for its whole window (PP-02, CP-07, CP-09, RC-05, RC-06,
   RC-07, PR-02);
 * ramps to the compliant trip threshold at the catalogue's rate (RC-04, RC-05);
-* the waits of repeated timings (every requirement with ``repeats``: the phase offsets);
+* the waits of repeated timings (TM-01, TM-06: the catalogue's phase offsets);
 * the charger's own response where the requirement waits for it (TM-05's PWM-stop opening,
   the MeterValues interval of PR-07, PR-04's settle time after the ambient changes);
-* energy: MT-03 by the meter's test output, a gate of ``min_pulses`` pulses at each point's
-  power (the product file's ``test_output_imp_kwh``), or, before the pulse method, the register
-  integrated until one count is under ``max_resolution_share`` of the energy; MT-04's
-  transaction likewise (one OCPP count under the share).
+* energy integrations: one register count under ``max_resolution_share`` of the energy
+  (MT-03 points, MT-04), at the point's power.
 
 Usage: python bench/floor.py [--charger-set KEY=VALUE ...]   (prints the items and the sum)
 """
@@ -72,21 +70,6 @@ def _offsets(cat: Catalogue, rid: str) -> float:
     return sum(((k * GOLDEN) % 1.0) * span for k in range(repeats))
 
 
-def _test_output_constant(cat: Catalogue, prof: Any) -> float | None:
-    """The meter test output's constant (imp/kWh): the plan's product file says it (the
-    nameplate), else the charger's profile; None if neither has one (no pulse method)."""
-    import yaml
-
-    if cat.product:
-        path = CATALOGUE_PATH.parent / cat.product
-        if path.exists():
-            value = (yaml.safe_load(path.read_text()) or {}).get("test_output_imp_kwh")
-            if value:
-                return float(value)
-    value = getattr(prof.meter, "test_output_imp_kwh", None)
-    return float(value) if value else None
-
-
 def _energy_s(resolution_wh: float, share: float, power_w: float) -> float:
     """Integration time so that one count of ``resolution_wh`` is ``share`` of the energy."""
     return resolution_wh / share / power_w * 3600.0
@@ -128,7 +111,8 @@ def items(cat: Catalogue | None = None, profile: Any = None) -> list[FloorItem]:
         add(FloorItem("CP", f"contactor stays open, watched ({rid})",
                       float(p(rid)["observe_s"]), 1, f"catalogue {rid} observe_s"))
     # TM
-    for rid, req in cat.requirements.items():  # every timing measured at several phases
+    # every timing measured at several phases (``repeats``: TM-01, TM-02, TM-03, TM-06, ...)
+    for rid, req in cat.requirements.items():
         if "repeats" in req.parameters:
             add(FloorItem(rid.split("-")[0], f"phase offsets of the repeated timing ({rid})",
                           _offsets(cat, rid), 1, f"catalogue {rid} repeats x limit"))
@@ -160,17 +144,11 @@ def items(cat: Catalogue | None = None, profile: Any = None) -> list[FloorItem]:
                   "profile soft_start.ramp_s"))
     mt3 = p("MT-03")
     share = float(mt3["max_resolution_share"])
-    pulses, constant = mt3.get("min_pulses"), _test_output_constant(cat, prof)
     for amps, pf in mt3["points"]:
         power = 3 * nominal * float(amps) * float(pf)
-        if pulses is not None and constant:  # the pulse method: a gate of min_pulses pulses
-            add(FloorItem("MT", f"{pulses} test-output pulses at {amps:g} A PF {pf:g} (MT-03)",
-                          float(pulses) / float(constant) * 3.6e6 / power, 1,
-                          "catalogue MT-03 min_pulses / product test_output_imp_kwh"))
-        else:  # the register integrated until one count is under the share
-            add(FloorItem("MT", f"energy integration at {amps:g} A PF {pf:g} (MT-03)",
-                          _energy_s(float(mt3["register_resolution_wh"]), share, power), 1,
-                          "catalogue MT-03 register_resolution_wh / max_resolution_share"))
+        add(FloorItem("MT", f"energy integration at {amps:g} A PF {pf:g} (MT-03)",
+                      _energy_s(float(mt3["register_resolution_wh"]), share, power), 1,
+                      "catalogue MT-03 register_resolution_wh / max_resolution_share"))
     mt4 = p("MT-04")
     add(FloorItem("MT", "transaction energy (MT-04)",
                   _energy_s(float(mt4["ocpp_resolution_wh"]), float(mt4["max_resolution_share"]),
