@@ -163,13 +163,24 @@ class InfiniiVision(ScpiInstrument, Oscilloscope):
 
     # ---- measurements ----------------------------------------------------------------------
     def measure(self, item: str, channel: int = 1) -> float:
-        channel = check_choice("channel", channel, CHANNELS)
-        if item == "rms":
-            value = self.query_float(f":MEAS:VRMS? DISP,AC,CHAN{channel}")
-        else:
-            command = MEASUREMENTS[check_choice("item", item, list(MEASUREMENTS))]
-            value = self.query_float(f"{command} CHAN{channel}")
-        return math.nan if abs(value) >= NO_VALUE else value
+        return self.measure_many([(item, channel)])[0]
+
+    def measure_many(self, items: list[tuple[str, int]]) -> list[float]:
+        """Several automatic measurements in one message (one instant, one round trip)."""
+        parts = []
+        for item, channel in items:
+            channel = check_choice("channel", channel, CHANNELS)
+            if item == "rms":
+                parts.append(f":MEAS:VRMS? DISP,AC,CHAN{channel}")
+            else:
+                command = MEASUREMENTS[check_choice("item", item, list(MEASUREMENTS))]
+                parts.append(f"{command} CHAN{channel}")
+        command = ";".join(parts)
+        reply = self.query(command)
+        values = [self.parse_float(p, command) for p in reply.split(";")]
+        if len(values) != len(parts):
+            raise self.bad_reply(command, reply, f"{len(parts)} replies")
+        return [math.nan if abs(v) >= NO_VALUE else v for v in values]
 
     def sample_interval(self) -> float:
         """Interval between the points of the acquisition memory, s (``:ACQ:SRAT?``)."""

@@ -245,6 +245,42 @@ class OcppCentralSystem(Resource):
         _check_type(str, "a PEM file of the certificate's private key")))
 
 
+@target_factory.reg_resource
+@attr.s(eq=False)
+class ComposedEvEmulator(Resource):
+    """The ``ev`` of a bench built from common instruments (``rig.instruments.composed_ev``):
+    the relays are labgrid digital outputs of this target named by their function
+    (``cp_connect``, ``cp_c``, ... ``pp_r12``: ``rig.instruments.relay_vehicle``), the
+    oscilloscope and the AC load are ``ScpiInstrument`` roles of the same rig file.
+
+    Args:
+        scope: the oscilloscope's role (default ``scope``).
+        load: the AC load's role (default none: the vehicle draws nothing).
+        circuit: the board's resistors if they differ from the standard's
+            (``r3_ohm``, ``r2_ohm``, ``rd_ohm``, ``ladder_bits``, ``ladder_step_ohm``).
+        accuracy: as for instruments; ``time`` is the worst case of one acquisition
+            (``docs/composite-bench.md``), ``voltage``, ``frequency``, ``duty``, ``edge_time``
+            the scope's.
+        probe_skew_s: skew between the pilot's probe and the differential probe, s.
+    """
+
+    scope = attr.ib(default="scope", validator=_check_type(str, "the oscilloscope's role"))
+    load = attr.ib(default=None, validator=attr.validators.optional(
+        _check_type(str, "the AC load's role")))
+    circuit = attr.ib(factory=dict, converter=_from_json, validator=_check_options)
+    accuracy = attr.ib(factory=dict, converter=_from_json, validator=_check_accuracy)
+    probe_skew_s = attr.ib(default=0.0, validator=_check_range(0.0, 1e-3, "seconds, 0 ... 1e-3"))
+    calibration_due = attr.ib(default=None, validator=_check_date)
+
+    @property
+    def model(self) -> str:
+        return "COMPOSED"
+
+    @property
+    def resource(self) -> str:
+        return f"relays + {self.scope}" + (f" + {self.load}" if self.load else "")
+
+
 def _check_uid(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
     if (not isinstance(value, str) or not 4 <= len(value) <= 20
             or any(c not in "0123456789ABCDEFabcdef" for c in value)):

@@ -115,3 +115,16 @@ def test_the_rig_sessions_safe_state_lifts_every_arm(bench, monkeypatch, tmp_pat
                        r"digital-output driver of the rig file \('tag_arm_9' is none"):
         broken._open_tag_presenter()
     broken.close()
+
+
+@pytest.mark.stub_firmware
+def test_the_safe_state_costs_nothing_when_no_arm_moved(bench):
+    presenter = presenter_for(bench)
+    presenter.withdraw()
+    writes = bench.tag_board.writes
+    presenter.make_safe()  # after a test that used no tag: no request at all
+    assert bench.tag_board.writes == writes
+    presenter.present("central")
+    presenter.make_safe()
+    assert bench.tag_board.slots == [False, False, False]
+    assert bench.tag_board.writes == writes + 3 + 3
