@@ -90,7 +90,8 @@ def items(cat: Catalogue | None = None, profile: Any = None) -> list[FloorItem]:
     # SU: one interruption shared by SU-03 and PR-01 (testplans/iec61851/interruption.py)
     lengths = {float(p("SU-03")["interruption_s"]), float(p("PR-01")["interruption_s"])}
     for seconds in sorted(lengths):
-        add(FloorItem("SU", f"supply interruption {seconds:g} s, then the boot", seconds + boot,
+        add(FloorItem("shared", f"supply interruption {seconds:g} s, then the boot",
+                      seconds + boot,
                       1, "catalogue SU-03/PR-01 interruption_s + profile boot.time_s"))
     su_points = len(p("SU-01")["phase_voltages_v"]) + len(p("SU-01")["line_voltages_v"])
     add(FloorItem("SU", "soft start at each supply point (SU-01)", ramp, su_points,

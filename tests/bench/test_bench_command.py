@@ -75,10 +75,12 @@ def test_bench_time_per_group_adds_up_to_the_run():
         },
         "rig": {"time": {"waited_s": 180.0, "start_s": 150.5,
                          "tests": {"t.py::a": 152.0, "t.py::b": 20.0, "t.py::c": 6.0,
-                                   "t.py::d": 2.0}}},
+                                   "t.py::d": 2.0},
+                         "shared": {"supply interruption 5 s": {"bench_s": 15.0,
+                                                                "test": "t.py::b"}}}},
     }
     groups = bench_time.per_group(verdicts)
-    assert groups == {"start": 150.5, "CP": 1.5, "SU": 26.0, "other": 2.0}
+    assert groups == {"start": 150.5, "shared": 15.0, "CP": 1.5, "SU": 11.0, "other": 2.0}
     assert sum(groups.values()) == pytest.approx(180.0)
     with pytest.raises(ValueError, match=r"rig\.time\.tests"):
         bench_time.per_group({"rig": {"time": {"waited_s": 1.0}}})
