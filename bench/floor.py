@@ -20,7 +20,7 @@ What counts (one soft start per *session*, not per reading):
 * ramps to the compliant trip threshold at the catalogue's rate (RC-04, RC-05);
 * the waits of repeated timings (TM-01, TM-06: the catalogue's phase offsets);
 * the charger's own response where the requirement waits for it (TM-05's PWM-stop opening,
-  the MeterValues interval of PR-07, PR-04's settle time after the ambient changes);
+  the MeterValues interval of PR-07, PR-04's soak time once the ambient is hot);
 * energy integrations: one register count under ``max_resolution_share`` of the energy
   (MT-03 points, MT-04), at the point's power.
 
@@ -159,8 +159,9 @@ def items(cat: Catalogue | None = None, profile: Any = None) -> list[FloorItem]:
     add(FloorItem("PR", "soft start per vehicle phase count (PR-03)", ramp, 2,
                   "profile soft_start.ramp_s"))
     pr4 = p("PR-04")
-    add(FloorItem("PR", "the duty settles at each ambient (PR-04)",
-                  float(pr4["settle_s"]), len(pr4["ambient_c"]), "catalogue PR-04 settle_s"))
+    add(FloorItem("PR", "soft start, then the heat soaks in at the hot ambient (PR-04)",
+                  ramp + float(pr4["settle_s"]), 1,
+                  "profile soft_start.ramp_s + catalogue PR-04 settle_s"))
     if "PR-02" in cat.requirements:
         add(FloorItem("PR", "no charge without a tag, watched (PR-02)",
                       float(p("PR-02")["wait_s"]), 1, "catalogue PR-02 wait_s"))
