@@ -174,6 +174,28 @@ def part_parser(ctx: Context) -> list[dict[str, Any]]:
                 ("<=", PARSER_TARGET_US), "in-process, no socket (bench/scpi_speed.py)")]
 
 
+def part_can(ctx: Context) -> list[dict[str, Any]]:
+    """``bench/can_codec.py`` as it prints (a process per repeat: its DBC read is per process)."""
+    frames = "300" if ctx.quick else "1000"
+    values: dict[str, list[float]] = {}
+    for _ in range(ctx.repeat):
+        proc = subprocess.run([sys.executable, str(HERE / "can_codec.py"), "--frames", frames,
+                               "--rounds", "3"], cwd=ROOT, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"bench/can_codec.py failed:\n{proc.stdout}\n{proc.stderr}")
+        for line in proc.stdout.splitlines():
+            if line.endswith("us/frame"):
+                name, number = line[:-len("us/frame")].rstrip().rsplit(None, 1)
+                values.setdefault(name.strip(), []).append(float(number))
+            elif line.startswith("read and check the DBC file:"):
+                values.setdefault("read the DBC file (once per process), ms", []).append(
+                    float(line.split(":", 1)[1].split()[0]))
+    if not values:
+        raise RuntimeError("bench/can_codec.py printed no figures")
+    return [fig(name.removesuffix(", ms"), "ms" if name.endswith(", ms") else "us", v)
+            for name, v in values.items()]
+
+
 # ---- long runs ---------------------------------------------------------------------------------
 def part_soak(ctx: Context) -> list[dict[str, Any]]:
     import soak
@@ -281,6 +303,7 @@ PARTS: dict[str, tuple[Any, str, bool]] = {
     "floor": (part_floor, "bench time against its floor", True),
     "query": (part_query, "per exchange: driver stack vs pyvisa-py vs raw socket", True),
     "parser": (part_parser, "SCPI parser per command", True),
+    "can": (part_can, "CAN frames through the DBC file (cantools)", True),
     "recording": (part_recording, "cost of recording", True),
     "report": (part_report, "compliance report build", True),
     "soak": (part_soak, "soak: charge cycles, growth", True),

@@ -92,14 +92,6 @@ def _message(name: str) -> Message:
     return database().get_message_by_name(name)
 
 
-def node_bits(db: Database | None = None) -> int:
-    """How many low bits of a frame id carry the node id (DBC attribute ``NodeIdBits``)."""
-    db = db or database()
-    attributes = db.dbc.attributes if db.dbc is not None else {}
-    attribute = attributes.get("NodeIdBits")
-    return int(attribute.value) if attribute is not None else 0
-
-
 def base_id(name: str) -> int:
     """Frame id of message ``name`` for node 0."""
     return int(_message(name).frame_id)
@@ -125,18 +117,6 @@ def state_fields(state: str) -> tuple[int, int]:
     return 0xA + "ABCDEF".index(letter), suffix
 
 
-def state_byte(state: str) -> int:
-    """``"C2"`` -> 0xC2; ``"E"`` -> 0xE0; ``"BOOT"`` (CP at -12 V, state F) -> 0xF0."""
-    letter, suffix = state_fields(state)
-    return letter << 4 | suffix
-
-
-def led_byte(colour: str, pattern: str) -> int:
-    """Colour index in ``hal.LED_COLOURS`` shifted left, bit 0 set when flashing."""
-    index = LED_COLOURS.index(colour) if colour in LED_COLOURS else 0
-    return index << 1 | (1 if pattern == "flash" else 0)
-
-
 @functools.lru_cache(maxsize=256)
 def encode_status(
     state: str,
@@ -156,8 +136,8 @@ def encode_status(
     values.update(
         StateLetter=letter,
         StateSuffix=suffix,
-        AdvertisedCurrent=_scaled(current_a, 0.1),
-        Duty=100.0 if duty_pct is None else _scaled(duty_pct, 0.1),
+        AdvertisedCurrent=_scaled(current_a, _scale("Status", "AdvertisedCurrent")),
+        Duty=100.0 if duty_pct is None else _scaled(duty_pct, _scale("Status", "Duty")),
         ErrorCode=max(0, min(0xFF, error_code)),
         LedFlashing=1 if led_pattern == "flash" else 0,
         LedColour=LED_COLOURS.index(led_colour) if led_colour in LED_COLOURS else 0,
@@ -167,11 +147,25 @@ def encode_status(
 
 def encode_meter(register_wh: float, current_l1_a: float, voltage_l1_v: float) -> bytes:
     """Meter frame: energy register Wh, L1 current and voltage (clamped at 0)."""
-    return bytes(_message("Meter").encode({
-        "Energy": max(0, min(0xFFFFFFFF, int(register_wh))),
-        "CurrentL1": _scaled(current_l1_a, 0.01),
-        "VoltageL1": _scaled(voltage_l1_v, 0.1),
-    }))
+    return _meter_raw(max(0, min(0xFFFFFFFF, int(register_wh))),
+                      _u16(current_l1_a / _scale("Meter", "CurrentL1")),
+                      _u16(voltage_l1_v / _scale("Meter", "VoltageL1")))
+
+
+@functools.lru_cache(maxsize=64)
+def _meter_raw(energy: int, current: int, voltage: int) -> bytes:
+    """The meter frame from raw counts, cached: an idle station (most stations of an
+    installation, most of a day) sends the same frame every period, and cantools costs tens of
+    microseconds a frame (bench/can_codec.py)."""
+    return bytes(_message("Meter").encode(
+        {"Energy": energy, "CurrentL1": current, "VoltageL1": voltage}, scaling=False,
+        strict=False))  # the counts are clamped to the signals' 32/16 bits above
+
+
+@functools.cache
+def _scale(message: str, signal: str) -> float:
+    """The DBC's scale of ``signal`` (physical value per count), read once."""
+    return float(_message(message).get_signal_by_name(signal).scale)
 
 
 def version_numbers(version: str) -> tuple[int, int, int]:
@@ -211,15 +205,3 @@ def decode_limit(data: bytes) -> float | None:
     if not isinstance(value, (int, float)):  # the value table's "None" (0xFFFF)
         return None
     return round(float(value), 1)
-
-
-def frame_name(arbitration_id: int, node_id: int) -> str | None:
-    """DBC name of the frame ``arbitration_id`` if it is addressed to/from ``node_id``."""
-    bits = node_bits()
-    mask = (1 << bits) - 1
-    if arbitration_id & mask != node_id:
-        return None
-    try:
-        return str(database().get_message_by_frame_id(arbitration_id & ~mask).name)
-    except KeyError:
-        return None

@@ -29,6 +29,7 @@ import can
 from zapcharger.profile import ProfileError, load_profile
 
 from rig.bench.bench import Bench, BenchError
+from rig.bench.instruments.ac_load import AcLoad
 from rig.bench.instruments.ac_source import AC6801B, Asterion
 from rig.bench.instruments.chroma import Chroma19032
 from rig.bench.instruments.control import BenchControl
@@ -59,6 +60,7 @@ ENV_NAMES = {
     "relay": "LG_BENCH_RELAY",
     "tags": "LG_BENCH_TAGS",
     "scope": "LG_BENCH_SCOPE",
+    "load": "LG_BENCH_LOAD",
 }
 #: The control port's token, in the environment (and the env file of ``rig bench serve``).
 TOKEN_ENV = "LG_BENCH_TOKEN"
@@ -156,7 +158,7 @@ class BenchHost:
         devices = [
             AC6801B(bench), Asterion(bench), WT333E(bench), Keithley2450(bench),
             Keithley6221(bench, turns=self.ac_turns), EvEmulator(bench), Chroma19032(bench),
-            Scope(bench), BenchControl(self),
+            Scope(bench), AcLoad(bench), BenchControl(self),
         ]
         for device in devices:
             token = self.token if device.key == "ctrl" else None

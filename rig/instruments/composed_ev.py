@@ -107,6 +107,7 @@ class ComposedEv(EvEmulator):
         self._load_on = False
         self.given_up = 0  # acquisitions that never triggered (timed by looking instead)
         self._last_pilot: PilotMeasurement | None = None
+        self._load_set: tuple[bool, float | None] | None = None  # what the load was told
 
     # ---- instrument ------------------------------------------------------------------------
     def identify(self) -> Identity:
@@ -128,6 +129,7 @@ class ComposedEv(EvEmulator):
         if self.load is not None:
             self.load.load_off()
         self._load_on = False
+        self._load_set = None
         self._pending = None
         self.scope.run()
         if problems:
@@ -144,6 +146,8 @@ class ComposedEv(EvEmulator):
     def _setup(self) -> None:
         if self._set_up:
             return
+        if self.load is not None:
+            self.load.configure()
         self.scope.configure_channel(1, 5.0)
         self.scope.configure_channel(2, 100.0, probe=100.0)
         self.scope.run()
@@ -312,21 +316,28 @@ class ComposedEv(EvEmulator):
         self._load_on = False
         if self.load is not None:
             self.load.load_off()
+        self._load_set = (False, None)
         self._add("LOAD", "0")
 
     def _follow_pwm(self, pilot: PilotMeasurement) -> None:
-        """A vehicle draws at most what the PWM advertises, and only while asking (C, D)."""
+        """A vehicle draws at most what the PWM advertises, and only while asking (C, D): the
+        load is told only when that changes."""
         if self.load is None:
             return
         from rig.standards.iec61851 import current_for_duty
 
         asking = self._load_on and pilot.state[:1] in ("C", "D") and not math.isnan(
             pilot.duty_pct)
-        if not asking:
-            self.load.load_off()
+        want = (True, round(min(self._want_a, current_for_duty(pilot.duty_pct)), 3)) \
+            if asking else (False, None)
+        if want == self._load_set:
             return
-        self.load.set_current(min(self._want_a, current_for_duty(pilot.duty_pct)))
-        self.load.load_on()
+        if asking:
+            self.load.set_current(want[1])
+            self.load.load_on()
+        else:
+            self.load.load_off()
+        self._load_set = want
 
     def load_current(self, phase: int = 1) -> float:
         if self.load is None or phase != 1:

@@ -379,3 +379,32 @@ class TagPresenter(ABC):
     def tag(self, answer: str) -> Tag | None:
         """The first tag with the expected ``answer`` (None: the rig has none)."""
         return next((t for t in self.tags.values() if t.answer == answer), None)
+
+
+class AcLoad(Instrument):
+    """An AC electronic load drawing a vehicle's current (constant current, one phase)."""
+
+    @abstractmethod
+    def configure(self) -> None:
+        """Constant-current mode, input off, nothing drawn."""
+
+    @abstractmethod
+    def set_current(self, current_a: float) -> None:
+        """The current to draw, A rms."""
+
+    @abstractmethod
+    def set_power_factor(self, power_factor: float) -> None: ...
+
+    @abstractmethod
+    def load_on(self) -> None: ...
+
+    @abstractmethod
+    def load_off(self) -> None: ...
+
+    @abstractmethod
+    def measure_current(self) -> float:
+        """What it draws now, A rms."""
+
+    @abstractmethod
+    def measure_voltage(self) -> float:
+        """At its input, V rms."""

@@ -13,6 +13,7 @@ from rig.instruments.ametek import Asterion
 from rig.instruments.base import ScpiInstrument
 from rig.instruments.bench_control import BenchControl
 from rig.instruments.chroma import Chroma19032
+from rig.instruments.chroma_load import Chroma63800
 from rig.instruments.ev_emulator import EVE1
 from rig.instruments.infiniivision import InfiniiVision
 from rig.instruments.keithley import Keithley2450, Keithley6221
@@ -29,6 +30,7 @@ MODELS: dict[str, type[ScpiInstrument]] = {
     "EVE-1": EVE1,
     "CHROMA19032": Chroma19032,
     "INFINIIVISION": InfiniiVision,
+    "CHROMA63800": Chroma63800,
     "BENCH-CONTROL": BenchControl,
 }
 
@@ -45,6 +47,7 @@ IDN_PATTERNS: dict[str, tuple[str, str, str]] = {
     "KEITHLEY6221": (r"keithley", r"(MODEL )?6221", "KEITHLEY MODEL 6221"),
     "EVE-1": (r"evse-rig", r"EVE-1", "evse-rig EVE-1"),
     "CHROMA19032": (r"chroma", r"19032", "Chroma 19032"),
+    "CHROMA63800": (r"chroma", r"638\d\d", "Chroma 63802/63803/63804"),
     "INFINIIVISION": (r"keysight|agilent", r"[DM]SO-?X\d{4}", "Keysight InfiniiVision DSOX/MSOX"),
     "BENCH-CONTROL": (r"evse-rig", r"emulated bench control", "evse-rig bench control"),
 }

@@ -58,7 +58,7 @@ RIG_CASES = [
      "a valid value ('2027-13-30': month must be in 1..12)"),
     ("unknown model", "model: EVE-1", "model: EVE-9", "EVE-9", f"{EV}: model",
      "a driver model, one of AC6801B, ASTERION, WT333E, KEITHLEY2450, KEITHLEY6221, EVE-1, "
-     "CHROMA19032, INFINIIVISION, BENCH-CONTROL (got 'EVE-9')"),
+     "CHROMA19032, INFINIIVISION, CHROMA63800, BENCH-CONTROL (got 'EVE-9')"),
     ("accuracy term", "time: {resolution_s: 1.0e-6}", "time: {resolutoin_s: 1.0e-6}",
      "resolutoin_s", f"{EV}: accuracy.time.resolutoin_s",
      "an accuracy term, one of reading_pct, range_pct, range, ranges, absolute, resolution, "
@@ -261,7 +261,7 @@ def test_the_composite_rig_files_load_and_wire_the_board_as_the_bench_does(name,
     from rig.instruments.relay_vehicle import functions
     from rig.labgrid.resources import ComposedEvEmulator
 
-    for var in ("AC3", "PA", "SMU", "CS", "SCOPE", "CTRL", "CAN_CHANNEL"):
+    for var in ("AC3", "PA", "SMU", "CS", "SCOPE", "LOAD", "CTRL", "CAN_CHANNEL"):
         monkeypatch.setenv(f"LG_BENCH_{var}", "TCPIP0::127.0.0.1::5025::SOCKET")
     monkeypatch.setenv("LG_BENCH_RELAY", "127.0.0.1:1502")
     monkeypatch.setenv("LG_BENCH_TOKEN", "t")

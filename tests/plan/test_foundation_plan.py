@@ -32,6 +32,7 @@ def test_compliant_charger_passes_the_whole_plan(tmp_path):
     assert all(r["complete"] for rid, r in run.verdicts["requirements"].items() if rid in in_plan)
     assert run.verdicts["charger"]["serial"] == "ZCS000001"
     assert run.verdicts["rig"]["instruments"]["ev"]["serial"] == "EVE1-0042"
+    assert run.verdicts["rig"]["tags"]["refused"] == {"uid": "04BADBADBA", "answer": "refused"}
     m = run.verdicts["requirements"]["TM-02"]["measurements"][0]
     assert m["unit"] == "s" and m["high"] == 0.1 and 0 < m["value"] < 0.1
     # bench time per test (bench/bench_time.py splits it by group): adds up to the run's, the
