@@ -18,6 +18,8 @@ from zapcharger.timebase import due, iso, parse_iso
 
 #: Retry of a BootNotification that was not accepted and gave no interval, s.
 BOOT_RETRY_S = 30.0
+#: DataTransfer vendor id of the ZapCharger's own messages (installation controller).
+VENDOR_ID = "ZapCharger"
 PURPOSES = ("ChargePointMaxProfile", "TxDefaultProfile", "TxProfile")
 TRIGGERABLE = (
     "BootNotification", "StatusNotification", "Heartbeat", "MeterValues",
@@ -47,6 +49,8 @@ class StationPort(Protocol):
     def authorize_result(self, uid: str, accepted: bool) -> None: ...
 
     def firmware_version(self) -> str: ...
+
+    def select_phase(self, supply_terminal: int) -> bool: ...
 
 
 class Formation(Exception):
@@ -435,6 +439,20 @@ class ChargePoint:
     def _force_status(self) -> None:
         self.status_sent = self.port.connector_status()
         self._status_notification(self.status_sent)
+
+    def _on_DataTransfer(self, p: Payload) -> tuple[Payload, Any]:
+        """Vendor messages: ``ZapCharger``/``PhaseToUse`` (data ``"1"``-``"3"``) from the
+        installation controller puts the outlet's L1 on that supply terminal (phase
+        distribution; OCPP 1.6 has no message for it, 2.0.1 has ``phaseToUse``)."""
+        vendor = _get(p, "vendorId", str)
+        message = _get(p, "messageId", str, required=False)
+        data = _get(p, "data", str, required=False)
+        if vendor != VENDOR_ID:
+            return {"status": "UnknownVendorId"}, None
+        if message != "PhaseToUse":
+            return {"status": "UnknownMessageId"}, None
+        terminal = int(data) if data in ("1", "2", "3") else 0
+        return {"status": "Accepted" if self.port.select_phase(terminal) else "Rejected"}, None
 
     def _on_UpdateFirmware(self, p: Payload) -> tuple[Payload, Any]:
         location = _get(p, "location", str)

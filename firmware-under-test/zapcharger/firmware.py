@@ -106,9 +106,10 @@ class Firmware:
         self._stepped_at: float | None = None
         self._seen = Seen(pwm=False, generator_positive=False, winding=False)
         self._counters = {"can_sent": 0, "can_ignored": 0, "inputs_ignored": 0, "boots": 0}
-        self._hk_next = HOUSEKEEPING_S
+        self._hk_next = profile.timing.housekeeping_s
         self._positive = False
         self._positive_at: float | None = None
+        self._phase_select = 0  # the selector relays keep their place through a reboot
         self._reset_ram(0.0)
         self.tick(0.0)
 
@@ -174,7 +175,7 @@ class Firmware:
         if self._outputs_seen() != self._seen:
             return 0.0
         t = self._earliest()
-        return HOUSEKEEPING_S if t is None else max(0.0, t - self._now)
+        return self.profile.timing.housekeeping_s if t is None else max(0.0, t - self._now)
 
     def console_input(self, text: str) -> None:
         """Bytes from the console UART (lines end with ``\\n``)."""
@@ -278,7 +279,7 @@ class Firmware:
         now = self._now
         self._stepped_at = now
         while due(self._hk_next, now):
-            self._hk_next += HOUSEKEEPING_S
+            self._hk_next += self.profile.timing.housekeeping_s
         if self.hal.supply_v[0] < self.profile.supply.off_below_v:
             if self._mode != OFF:
                 self._power_down(now)
@@ -487,6 +488,7 @@ class Firmware:
         hal.lock = ready and ctrl.lock
         hal.rcd_test_winding = ready and ctrl.winding
         hal.led_colour, hal.led_pattern = self._led()
+        hal.phase_select = self._phase_select
 
     def _led(self) -> tuple[str, str]:
         ctrl, auth = self._ctrl, self._auth
@@ -636,6 +638,16 @@ class Firmware:
         """Meter readings with the meter's calibration errors."""
         hal = self.hal
         return self._meter.readings(hal.meter_v_v, hal.meter_i_a, hal.meter_p_w, hal.contactor)
+
+    def select_phase(self, supply_terminal: int) -> bool:
+        """The installation controller's choice of phase (DataTransfer ``PhaseToUse``): the
+        outlet's L1 on supply terminal 1-3. Refused while the contactor is closed (the selector
+        relays never switch under load) or when not ready."""
+        if self._mode != READY or self._ctrl.contactor or supply_terminal not in (1, 2, 3):
+            return False
+        self._phase_select = supply_terminal - 1
+        self.hal.phase_select = self._phase_select
+        return True
 
     def remote_start(self, id_tag: str) -> bool:
         """RemoteStartTransaction: authorise the (next) session."""

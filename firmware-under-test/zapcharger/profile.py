@@ -79,6 +79,10 @@ class Timing(_Section):
     task_period_s: float = Field(
         0.0, ge=0, description="s, PWM start and close only on ticks of this period (0: at once)"
     )
+    housekeeping_s: float = Field(
+        1.0, gt=0, le=3600, description="s, period of the housekeeping task (temperature, "
+        "supply and meter sampled at least this often)"
+    )
     open_jitter_s: float = Field(
         0.0, ge=0, description="s, the opening after C -> B or an unplug waits for the next tick "
         "of this period (a CP poll loop; 0: at once): the delay jitters by up to one period"
@@ -240,6 +244,25 @@ class Ocpp(_Section):
         return self
 
 
+class Installation(_Section):
+    """The installation controller's behaviour (``zapcharger.installation``): what the product
+    does when it distributes a site's main fuse over its stations. The fuse and the wiring are
+    the installer's data (the installation file), not the product's."""
+
+    min_current_a: float = Field(6.0, ge=6, le=32, description="A, least current a vehicle "
+                                 "is given (below it, it waits in the queue)")
+    learn_after_s: float = Field(20.0, gt=0, description="s after a charge starts: ask for a "
+                                 "meter sample to learn the vehicle's phases")
+    raise_delay_s: float = Field(1.0, ge=0, description="s, a raised limit waits this long "
+                                 "after lowered ones (so the sum never passes the fuse)")
+    respect_fuse: bool = Field(True, description="share the main fuse (false: every vehicle "
+                               "gets the station maximum, a defect)")
+    fair: bool = Field(True, description="max-min fair shares (false: stations filled in "
+                       "their order, the last ones starve, a defect)")
+    phase_distribution: bool = Field(True, description="a new vehicle's L1 on the least "
+                                     "loaded feed phase (false: always on L1, a defect)")
+
+
 class Safety(_Section):
     """What the production routine safety tests see of the unit's hardware (read by the bench's
     electrical safety tester, never by the firmware): a defective unit is one line, like any
@@ -287,6 +310,7 @@ class Profile(_Section):
     can: Can = Field(default_factory=Can)
     ocpp: Ocpp = Field(default_factory=Ocpp)
     safety: Safety = Field(default_factory=Safety)
+    installation: Installation = Field(default_factory=Installation)
 
 
 def _yaml_lines(text: str) -> dict[str, int]:

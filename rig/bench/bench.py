@@ -60,6 +60,12 @@ class Downloads:
             self.bench.fetch_sink(url)
 
 
+def rotate(values: list[float], places: int) -> list[float]:
+    """``values`` rotated left by ``places`` (the phase selector: outlet L1 = terminal places+1)."""
+    k = places % 3
+    return list(values[k:]) + list(values[:k])
+
+
 class BenchError(RuntimeError):
     """The bench itself cannot go on (a firmware that does not let time pass, bad wiring)."""
 
@@ -141,6 +147,9 @@ class Bench:
         #: and each change): an oscilloscope's acquisition memory samples the signals here.
         self.samplers: list[Callable[[], None]] = []
         self.ticks = 0
+        #: Longest step without a deadline (:data:`MAX_STEP_S`); an installation's stations,
+        #: with nobody watching them between events, take longer ones.
+        self.max_step_s = MAX_STEP_S
         self._seen: dict[str, Any] = {}
         self.hal = HalIo()
         self.firmware: Any = None
@@ -178,10 +187,16 @@ class Bench:
         return live[0].terminal_v(self.now)
 
     def outlet_v(self) -> list[float]:
-        """Phase voltages at the socket (behind the contactor)."""
+        """Phase voltages at the socket (behind the contactor and the phase selector)."""
         if not self.hal.contactor:
             return [0.0, 0.0, 0.0]
-        return self.supply_v()
+        return rotate(self.supply_v(), self.hal.phase_select)
+
+    def supply_i(self) -> list[float]:
+        """Current per supply terminal (the vehicle's outlet currents through the selector)."""
+        k = self.hal.phase_select % 3
+        load = self.ev.load_a
+        return [load[(i - k) % 3] for i in range(3)]
 
     def supply_live(self) -> bool:
         """Is an AC source's output on (the safety tester's interlock: a supply that is only cut
@@ -303,7 +318,7 @@ class Bench:
 
     # ---- time --------------------------------------------------------------------------
     def _model_next_event_in(self) -> float:
-        candidates = [MAX_STEP_S]
+        candidates = [self.max_step_s]
         for src in self.sources.values():
             if src.drop_until is not None and src.drop_until > self.now:
                 candidates.append(src.drop_until - self.now)

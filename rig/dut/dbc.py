@@ -210,7 +210,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     stale = 0
     for path in args.files:
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"{path}: cannot be read ({exc})", file=sys.stderr)
+            return 2
         new = replace_block(text, table)
         if new is None:
             print(f"{path}: no {BEGIN} ... {END} block", file=sys.stderr)

@@ -381,6 +381,44 @@ class TagPresenter(ABC):
         return next((t for t in self.tags.values() if t.answer == answer), None)
 
 
+class VehicleBank(Instrument):
+    """The vehicles of an installation (PR-05, PR-06): one EV emulator channel per station."""
+
+    @abstractmethod
+    def channels(self) -> int:
+        """Number of stations (channels)."""
+
+    @abstractmethod
+    def now(self) -> float:
+        """The bank's time base, s."""
+
+    @abstractmethod
+    def arrive(self, station: int, phases: int, current_a: float, energy_kwh: float) -> None:
+        """Plug a vehicle in at ``station`` and let it ask for current (state C)."""
+
+    @abstractmethod
+    def depart(self, station: int) -> float:
+        """Unplug the vehicle at ``station``; returns the bank's time stamp of it, s."""
+
+    @abstractmethod
+    def depart_all(self) -> None: ...
+
+    @abstractmethod
+    def state(self, station: int) -> str:
+        """The pilot state the channel reads (``A1``: a ready station, no vehicle)."""
+
+    @abstractmethod
+    def currents(self, station: int) -> list[float]:
+        """The current per phase the vehicle at ``station`` draws, A."""
+
+    @abstractmethod
+    def all_currents(self) -> list[list[float]]: ...
+
+    @abstractmethod
+    def first_current_at(self, station: int) -> float | None:
+        """The bank's time stamp of the vehicle's first current (None: none yet), s."""
+
+
 class AcLoad(Instrument):
     """An AC electronic load drawing a vehicle's current (constant current, one phase)."""
 

@@ -1,9 +1,9 @@
 """Product claims of the user manual: the status LED table (PR-01), the rated power (PR-03),
 thermal derating (PR-04) and one serial number on every channel (PR-08).
 
-PR-07 (OCPP) has its own module, ``test_ocpp.py``, and PR-02 (RFID) ``test_authentication.py``.
-PR-05/PR-06 (load balancing across stations, phase distribution) need several stations on the
-rig: no test of this plan covers them yet, and they are NOT_RUN with that reason.
+PR-07 (OCPP) has its own module, ``test_ocpp.py``, PR-02 (RFID) ``test_authentication.py``
+and PR-05/PR-06 (load and phase distribution over the stations of an installation)
+``test_installation.py``.
 """
 
 from __future__ import annotations

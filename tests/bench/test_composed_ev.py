@@ -93,3 +93,45 @@ def test_what_the_rig_cannot_do_is_refused(parts):
     with pytest.raises(RigError, match="PE_OPEN needs a relay"):
         ev.set_fault("PE_OPEN")
     assert not math.isnan(ev.inlet_voltage())
+
+
+@pytest.mark.parametrize(("change", "key", "expected"), [
+    ("drop cp_d", "targets.main.drivers", "a digital output driver named 'cp_d'"),
+    ("circuit", "ComposedEvEmulator.circuit", "unknown circuit options ['r9_ohm']"),
+    ("scope role", "ComposedEvEmulator", "an instrument role 'scope2' in the same target"),
+])
+def test_a_broken_composite_rig_file_is_a_clear_error(parts, tmp_path, change, key, expected):
+    """The rig session refuses, before any relay moves, naming what is missing or wrong."""
+    import yaml
+
+    from rig.errors import ConfigError
+    from rig.pytest_plugin.rig import RigSession
+
+    host = parts[0]
+    data = yaml.safe_load(relay_env(tmp_path / "relays.yaml", host.relay_board.address)
+                          .read_text())
+    main = data["targets"]["main"]
+    ev: dict = {"name": "ev", "scope": "scope"}
+    if change == "drop cp_d":
+        main["drivers"] = [d for d in main["drivers"] if d["ModbusCoilDriver"]["name"] != "cp_d"]
+    elif change == "circuit":
+        ev["circuit"] = {"r9_ohm": 1.0}
+    else:
+        ev["scope"] = "scope2"
+    main["resources"] += [
+        {"ScpiInstrument": {"name": "scope", "model": "INFINIIVISION",
+                            "resource": host.servers["scope"].resource}},
+        {"ComposedEvEmulator": ev}]
+    main["drivers"].append({"ScpiInstrumentDriver": {"name": "scope",
+                                                     "bindings": {"res": "scope"}}})
+    path = tmp_path / "rig.yaml"
+    path.write_text(yaml.safe_dump({"imports": ["rig.labgrid"], **data}))
+    writes = host.relay_board.writes
+    session = RigSession(Environment(str(path)), None)
+    try:
+        with pytest.raises(ConfigError) as info:
+            session.open()
+    finally:
+        session.close()
+    assert key in info.value.key and expected in info.value.expected
+    assert host.relay_board.writes == writes

@@ -13,6 +13,7 @@ from rig.instruments.base import Quantity, ScpiInstrument, quantity
 from rig.instruments.bench_control import BenchControl
 from rig.instruments.chroma import Chroma19032
 from rig.instruments.chroma_load import Chroma63800
+from rig.instruments.ev_bank import EVB100
 from rig.instruments.ev_emulator import EVE1
 from rig.instruments.infiniivision import InfiniiVision
 from rig.instruments.keithley import Keithley2450, Keithley6221
@@ -26,7 +27,7 @@ def test_models():
         "AC6801B": AC6801B, "ASTERION": Asterion, "WT333E": WT333E,
         "KEITHLEY2450": Keithley2450, "KEITHLEY6221": Keithley6221, "EVE-1": EVE1,
         "CHROMA19032": Chroma19032, "INFINIIVISION": InfiniiVision, "CHROMA63800": Chroma63800,
-        "BENCH-CONTROL": BenchControl,
+        "BENCH-CONTROL": BenchControl, "EVB-100": EVB100,
     } == MODELS
     assert driver_class("asterion") is Asterion
     assert issubclass(AC6801B, protocols.AcSource) and issubclass(Asterion, protocols.AcSource)
@@ -37,6 +38,7 @@ def test_models():
     assert issubclass(Chroma19032, protocols.ElectricalSafetyTester)
     assert issubclass(InfiniiVision, protocols.Oscilloscope)
     assert issubclass(Chroma63800, protocols.AcLoad)
+    assert issubclass(EVB100, protocols.VehicleBank)
 
 
 def test_unknown_model_lists_known_models():

@@ -147,3 +147,16 @@ def test_the_rig_file_names_its_dbc_relative_to_itself(tmp_path):
     text = str(err.value)
     assert "rig.yaml:6" in text and "CanBus 'can'" in text and "dbc" in text
     assert "missing.dbc: no such file" in text
+
+
+def test_the_table_tool_names_a_broken_file(tmp_path, capsys):
+    broken = tmp_path / "broken.dbc"
+    broken.write_text("BO_ 256 Status: 8 X\n SG_ A : 0|4@1+ (1,0 [0|2] \"\" Y\n")
+    assert main(["--dbc", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert str(broken) in err and "a valid DBC file" in err
+    assert main(["--check", str(tmp_path / "nope.md")]) == 2
+    assert "nope.md: cannot be read" in capsys.readouterr().err
+    (tmp_path / "plain.md").write_text("no table here\n")
+    assert main(["--check", str(tmp_path / "plain.md")]) == 2
+    assert "no <!-- dbc:frames --> ... <!-- /dbc:frames --> block" in capsys.readouterr().err

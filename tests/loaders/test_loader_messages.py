@@ -58,7 +58,7 @@ RIG_CASES = [
      "a valid value ('2027-13-30': month must be in 1..12)"),
     ("unknown model", "model: EVE-1", "model: EVE-9", "EVE-9", f"{EV}: model",
      "a driver model, one of AC6801B, ASTERION, WT333E, KEITHLEY2450, KEITHLEY6221, EVE-1, "
-     "CHROMA19032, INFINIIVISION, CHROMA63800, BENCH-CONTROL (got 'EVE-9')"),
+     "EVB-100, CHROMA19032, INFINIIVISION, CHROMA63800, BENCH-CONTROL (got 'EVE-9')"),
     ("accuracy term", "time: {resolution_s: 1.0e-6}", "time: {resolutoin_s: 1.0e-6}",
      "resolutoin_s", f"{EV}: accuracy.time.resolutoin_s",
      "an accuracy term, one of reading_pct, range_pct, range, ranges, absolute, resolution, "
