@@ -131,7 +131,8 @@ class Doctor:
 
         clock = self.options.get("bench_clock", "virtual")
         try:
-            self.host = BenchHost(clock=clock).start()
+            self.host = BenchHost(  # a composite bench's rig file also needs its relay board
+                clock=clock, relay_board=self.options.get("bench_relay_board") is True).start()
         except Exception as exc:
             self.add("emulated bench", FAIL, f"cannot start the in-process bench: {exc}",
                      "check the charger profile and that 127.0.0.1 ports can be opened")

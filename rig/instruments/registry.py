@@ -51,7 +51,8 @@ IDN_PATTERNS: dict[str, tuple[str, str, str]] = {
     "EVB-100": (r"evse-rig", r"EVB-100", "evse-rig EVB-100"),
     "CHROMA19032": (r"chroma", r"19032", "Chroma 19032"),
     "CHROMA63800": (r"chroma", r"638\d\d", "Chroma 63802/63803/63804"),
-    "INFINIIVISION": (r"keysight|agilent", r"[DM]SO-?X\d{4}", "Keysight InfiniiVision DSOX/MSOX"),
+    "INFINIIVISION": (r"keysight|agilent", r"[DM]SO-?X\d{4}[A-Z]?",
+                      "Keysight InfiniiVision DSOX/MSOX"),
     "BENCH-CONTROL": (r"evse-rig", r"emulated bench control", "evse-rig bench control"),
 }
 

@@ -176,3 +176,15 @@ def test_quantity_validation_and_doc():
         Demo.enabled.validate(2)
     assert "Unit: mA" in (level.__doc__ or "") and "-5 ... 5 mA" in (level.__doc__ or "")
     assert "LEV %g" in (level.__doc__ or "")
+
+
+def test_identities_of_the_composite_bench_instruments():
+    """What the emulated twins (and the real instruments) answer to *IDN? fits their models;
+    ``rig doctor`` refuses the scope otherwise (a DSOX3024T's T once did not fit)."""
+    from rig.instruments.registry import idn_matches
+
+    assert idn_matches("INFINIIVISION", "KEYSIGHT TECHNOLOGIES", "DSOX3024T")
+    assert idn_matches("INFINIIVISION", "AGILENT TECHNOLOGIES", "MSO-X 3034A".replace(" ", ""))
+    assert not idn_matches("INFINIIVISION", "KEYSIGHT TECHNOLOGIES", "AC6801B")
+    assert idn_matches("CHROMA63800", "Chroma", "63804")
+    assert not idn_matches("CHROMA63800", "Chroma", "19032")

@@ -228,7 +228,7 @@ def test_a_catalogue_file_that_is_not_utf8(tmp_path):
 PROFILE_CASES = [
     ("unknown key", "timing:\n  open_after_b: 0.15\n", 2, "timing.open_after_b",
      "unknown key (not part of the profile; did you mean timing.open_after_b_s or "
-     "timing.open_after_a_s or timing.open_after_fault_s?)"),
+     "timing.open_after_a_s or timing.open_jitter_s?)"),
     ("wrong type", "timing:\n  open_after_b_s: fast\n", 2, "timing.open_after_b_s",
      "Input should be a valid number (got 'fast')"),
     ("a section as a value", "timing: 5\n", 1, "timing",
