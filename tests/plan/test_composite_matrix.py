@@ -5,12 +5,14 @@ rig's clock (rig.instruments.composed_ev). A representative subset of the defect
 and TM rows runs here, each as a real pytest run of the plan on that rig, restricted to the
 tests of the requirement the row is about: the whole CP and TM modules on this rig cost about
 40 s each per row (every state change is a triggered acquisition read back over SCPI), so all
-42 rows would be half an hour. The rows cover each way this rig measures: a contactor opening late
-(an acquisition triggered on a rising plateau, the contactor found in channel 2's record), the
-PWM frequency (the scope's automatic measurement) and a charger that closes without its diode
-check (relays, and a contactor that must never close). TM-06's row (the PWM found in channel
-1's record) is left out for time: its test repeats the connection five times. The full
-groups' figures on the compliant charger are in docs/composite-bench.md.
+42 rows would be half an hour. The rows cover the two ways this rig measures: a contactor
+opening late (an acquisition triggered on a rising plateau, the contactor found in channel
+2's record) and the PWM frequency (the scope's automatic measurement); the compliant run also
+passes CP-07 (a vehicle without its diode, from the relays: the contactor must never close).
+Left out for the 60 s budget of added test time: the diode row (CP-07's FAIL, about 10 s of
+CPU; it FAILs when run) and TM-06's row (the PWM found in channel 1's record; its test
+connects five times). The full groups' figures on the compliant charger are in
+docs/composite-bench.md.
 """
 
 from __future__ import annotations
@@ -33,8 +35,7 @@ TESTS = {
     "CP-07": "test_diode_short_prevents_charging",
 }
 #: (defects file, row name): the rows run on this rig.
-ROWS = (("tm", "opens late after C -> B"), ("cp", "PWM at 1030 Hz"),
-        ("cp", "no diode check before closing"))
+ROWS = (("tm", "opens late after C -> B"), ("cp", "PWM at 1030 Hz"))
 
 
 def _row(stem: str, name: str) -> dict[str, Any]:

@@ -105,7 +105,8 @@ def test_keys_of_a_rig_file(tmp_path, monkeypatch):
            "::5005::SOCKET", "LG_BENCH_CTRL": "TCPIP0::127.0.0.1::5006::SOCKET",
            "LG_BENCH_CONSOLE": "/dev/pts/77", "LG_BENCH_CAN_INTERFACE": "udp_multicast",
            "LG_BENCH_CAN_CHANNEL": "239.1.2.3", "LG_BENCH_TOKEN": "not-a-key",
-           "LG_BENCH_EST": "TCPIP0::127.0.0.1::5007::SOCKET"}
+           "LG_BENCH_EST": "TCPIP0::127.0.0.1::5007::SOCKET",
+           "LG_BENCH_CNT": "TCPIP0::127.0.0.1::5008::SOCKET"}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     target = Environment(config_file=str(ROOT / "rigs" / "emulator.yaml")).get_target("main")
@@ -117,6 +118,7 @@ def test_keys_of_a_rig_file(tmp_path, monkeypatch):
         "visa:TCPIP0::127.0.0.1::5005::SOCKET": "ev",
         "visa:TCPIP0::127.0.0.1::5006::SOCKET": "bench",
         "visa:TCPIP0::127.0.0.1::5007::SOCKET": "safety_tester",
+        "visa:TCPIP0::127.0.0.1::5008::SOCKET": "pulse_counter",
         "serial:/dev/pts/77": "console",
         "can:udp_multicast:239.1.2.3": "can",
     }
