@@ -73,7 +73,7 @@ lint: venv
 	$(BIN)/ruff check .
 
 bench: venv
-	$(BIN)/python bench/plan_speed.py
+	$(BIN)/python -m bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) reports/latest reports/allure-results reports/allure-report

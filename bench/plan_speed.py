@@ -19,7 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_once(extra: list[str]) -> tuple[float, float, dict]:
+def run_once(extra: list[str], keep: dict | None = None) -> tuple[float, float, dict]:
+    """One plan run: wall time, bench time, the summary (``keep`` gets the verdicts file)."""
     with tempfile.TemporaryDirectory() as tmp:
         verdicts = Path(tmp) / "verdicts.json"
         cmd = [sys.executable, "-m", "pytest", "testplans/iec61851", "-q", "-p",
@@ -30,6 +31,8 @@ def run_once(extra: list[str]) -> tuple[float, float, dict]:
         if not verdicts.exists():
             sys.exit(f"the plan wrote no verdicts:\n{proc.stdout}\n{proc.stderr}")
         data = json.loads(verdicts.read_text())
+    if keep is not None:
+        keep.update(data)
     bench = float(data["rig"].get("time", {}).get("waited_s", 0.0))
     return wall, bench, data["summary"]
 

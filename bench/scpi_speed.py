@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from typing import Any
 
 from rig.bench.host import BenchHost
 
@@ -30,13 +31,12 @@ COMMANDS = {
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=2000)
-    args = parser.parse_args()
+def measure(repeat: int) -> dict[str, dict[str, Any]]:
+    """Per bench key: header patterns, median us per command (remembered match and first
+    use), and the slowest command with its cost."""
     host = BenchHost().start()
+    out: dict[str, dict[str, Any]] = {}
     try:
-        print(f"{'key':4} {'patterns':>8} {'us/command':>11} {'first use':>10}  slowest command")
         for key, commands in COMMANDS.items():
             device = host.servers[key].device
             lock = host.servers[key].lock
@@ -44,19 +44,31 @@ def main() -> None:
             for command in commands:
                 for cached, into in ((True, costs), (False, firsts)):
                     start = time.perf_counter()
-                    for _ in range(args.repeat):
+                    for _ in range(repeat):
                         with lock:
                             if not cached:
                                 device.__dict__.pop("_found", None)
                             device.process(command)
-                    into[command] = (time.perf_counter() - start) / args.repeat * 1e6
+                    into[command] = (time.perf_counter() - start) / repeat * 1e6
                 device.errors.clear()
             slowest = max(costs, key=costs.__getitem__)
-            print(f"{key:4} {len(device._commands):8d} {statistics.median(costs.values()):11.1f}"
-                  f" {statistics.median(firsts.values()):10.1f}"
-                  f"  {slowest} ({costs[slowest]:.1f} us)")
+            out[key] = {"patterns": len(device._commands),
+                        "median_us": statistics.median(costs.values()),
+                        "first_use_us": statistics.median(firsts.values()),
+                        "slowest": slowest, "slowest_us": costs[slowest]}
     finally:
         host.stop()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=2000)
+    args = parser.parse_args()
+    print(f"{'key':4} {'patterns':>8} {'us/command':>11} {'first use':>10}  slowest command")
+    for key, m in measure(args.repeat).items():
+        print(f"{key:4} {m['patterns']:8d} {m['median_us']:11.1f} {m['first_use_us']:10.1f}"
+              f"  {m['slowest']} ({m['slowest_us']:.1f} us)")
 
 
 if __name__ == "__main__":

@@ -63,12 +63,13 @@ def sample(bench_pid: int) -> dict[str, int]:
     }
 
 
-def show(label: str, s: dict[str, int], bench_s: float, ms_per_cycle: float | None) -> None:
+def show(label: str, s: dict[str, int], bench_s: float, ms_per_cycle: float | None,
+         say: Any = print) -> None:
     pace = f"   {ms_per_cycle:5.1f} ms/cycle" if ms_per_cycle is not None else ""
-    print(f"{label:10s} fds {s['fds']:4d}   threads {s['threads']:3d} "
+    say(f"{label:10s} fds {s['fds']:4d}   threads {s['threads']:3d} "
           f"(python {s['py_threads']:3d})   rss {s['rss_kb'] / 1024:6.1f} MiB   "
           f"[bench process rss {s['bench_rss_kb'] / 1024:6.1f} MiB]   bench time "
-          f"{bench_s:7.0f} s{pace}", flush=True)
+          f"{bench_s:7.0f} s{pace}")
 
 
 def serve_bench(folder: Path) -> tuple[subprocess.Popen, dict[str, str]]:
@@ -103,7 +104,7 @@ def cycle(rig: RigSession, charger: Charger, kept: dict[str, int]) -> None:
             items.clear()
 
 
-def main() -> int:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cycles", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=50)
@@ -111,9 +112,20 @@ def main() -> int:
                         help="SCPI transcript entries kept in memory (all go to the file)")
     parser.add_argument("--rss-noise-kb", type=int, default=4096,
                         help="memory growth after the warm-up still counted as noise")
-    args = parser.parse_args()
+    return parser.parse_args(argv)
 
+
+def main(argv: list[str] | None = None) -> int:
+    return 1 if run(parse(argv))["leaks"] else 0
+
+
+def run(args: argparse.Namespace, say: Any = None) -> dict[str, Any]:
+    """The soak; prints as it goes (``say``), returns the figures (``leaks``: what grew)."""
     from labgrid import Environment
+
+    if say is None:
+        def say(text: str) -> None:
+            print(text, flush=True)
 
     folder = Path(tempfile.mkdtemp(prefix="rig-soak-"))
     bench, bench_env = serve_bench(folder)
@@ -128,11 +140,11 @@ def main() -> int:
         rig.open()
         rig.start_watchdogs(rig_options(env))
         charger = Charger(rig, Trace(rig.instrument("ev"), rig.clock), rig.clock)
-        print(f"soak: {args.cycles} charge cycles, virtual time, bench pid {bench.pid}, "
-              f"watchdogs {rig.guard.delays if rig.guard else {}}", flush=True)
+        say(f"soak: {args.cycles} charge cycles, virtual time, bench pid {bench.pid}, "
+            f"watchdogs {rig.guard.delays if rig.guard else {}}")
         gc.collect()
         start = sample(bench.pid)
-        show("start", start, rig.clock.waited_s, None)
+        show("start", start, rig.clock.waited_s, None, say)
         t0 = last = time.perf_counter()
         last_i = 0
         warm: dict[str, int] = {}
@@ -147,7 +159,7 @@ def main() -> int:
                 if i == args.warmup:
                     warm = point
                 label = "warm-up" if i == args.warmup else "cycle"
-                show(f"{label} {i}", point, rig.clock.waited_s, pace)
+                show(f"{label} {i}", point, rig.clock.waited_s, pace, say)
         wall = time.perf_counter() - t0
         end = point
         transcript.flush()
@@ -160,15 +172,15 @@ def main() -> int:
         bench.wait(timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
     cycles_measured = args.cycles - args.warmup
-    print(f"wall {wall:.1f} s for {args.cycles} cycles ({wall / args.cycles * 1000:.0f} ms each), "
+    say(f"wall {wall:.1f} s for {args.cycles} cycles ({wall / args.cycles * 1000:.0f} ms each), "
           f"bench time {rig.clock.waited_s:.0f} s ({rig.clock.waited_s / wall:.0f}x)")
-    print(f"transcript: {transcript.mark() / args.cycles:.0f} entries per cycle streamed to its "
+    say(f"transcript: {transcript.mark() / args.cycles:.0f} entries per cycle streamed to its "
           f"file ({streamed / args.cycles / 1024:.1f} KiB per cycle), {len(transcript.lines())} "
           f"kept in memory (keep {args.transcript_keep})")
-    print(f"kept by design, per cycle: {kept['can_frames'] / args.cycles:.1f} CAN frames, "
+    say(f"kept by design, per cycle: {kept['can_frames'] / args.cycles:.1f} CAN frames, "
           f"{kept['console_lines'] / args.cycles:.1f} console lines")
     growth = {k: end[k] - warm[k] for k in ("fds", "threads", "py_threads", "rss_kb")}
-    print(f"growth warm-up -> end ({cycles_measured} cycles): fds {growth['fds']:+d}, threads "
+    say(f"growth warm-up -> end ({cycles_measured} cycles): fds {growth['fds']:+d}, threads "
           f"{growth['threads']:+d} (python {growth['py_threads']:+d}), rss "
           f"{growth['rss_kb']:+d} KiB ({growth['rss_kb'] / cycles_measured:+.2f} KiB/cycle)")
     leaks = []
@@ -178,11 +190,10 @@ def main() -> int:
         leaks.append(f"{max(growth['threads'], growth['py_threads'])} threads")
     if growth["rss_kb"] > args.rss_noise_kb:
         leaks.append(f"{growth['rss_kb']} KiB of memory (noise: {args.rss_noise_kb} KiB)")
-    if leaks:
-        print("soak: GROWTH: " + ", ".join(leaks))
-        return 1
-    print("soak: OK (no growth beyond noise)")
-    return 0
+    say("soak: GROWTH: " + ", ".join(leaks) if leaks else "soak: OK (no growth beyond noise)")
+    return {"cycles": args.cycles, "wall_s": wall, "ms_per_cycle": wall / args.cycles * 1000,
+            "bench_s": rig.clock.waited_s, "growth": growth, "leaks": leaks,
+            "end": end, "warm": warm}
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ def _bench_serve(args: argparse.Namespace) -> int:
             can_interface=args.can_interface,
             can_channel=args.can_channel,
             ocpp_url=args.ocpp_url,
+            relay_board=args.relay_board,
         ).start()
     except ProfileError as exc:
         print(f"rig bench serve: {exc}", file=sys.stderr)
@@ -142,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ocpp-url", metavar="URL",
                        help="the charger's OCPP central system, e.g. ws://127.0.0.1:9000/ZCS000001 "
                        "(or later: BENCH:OCPP:URL on the control port)")
+    serve.add_argument("--relay-board", action="store_true",
+                       help="also serve the Modbus TCP relay board of a bench built from common "
+                       "instruments (LG_BENCH_RELAY; rigs/lab-composite.yaml)")
     serve.add_argument("--addresses", metavar="FILE", help="also write the addresses as JSON")
     serve.add_argument("--env-file", metavar="FILE",
                        help="also write `export LG_BENCH_...` lines for rigs/emulator.yaml")

@@ -78,6 +78,7 @@ class Doctor:
                     self._instrument(res)
                 self.control = self.drivers.pop("bench", None)
                 self._charger()
+                self._tags()
                 self._safe_state()
         finally:
             self._cleanup()
@@ -130,7 +131,8 @@ class Doctor:
 
         clock = self.options.get("bench_clock", "virtual")
         try:
-            self.host = BenchHost(clock=clock).start()
+            self.host = BenchHost(  # a composite bench's rig file also needs its relay board
+                clock=clock, relay_board=self.options.get("bench_relay_board") is True).start()
         except Exception as exc:
             self.add("emulated bench", FAIL, f"cannot start the in-process bench: {exc}",
                      "check the charger profile and that 127.0.0.1 ports can be opened")
@@ -418,7 +420,7 @@ class Doctor:
                 self.add("console", OK, f"{version}, serial {serial}")
         if can is not None:
             frame = self._status_frame(can)
-            ident = 0x100 + can.node
+            ident = can.frame_id("Status")
             if frame:
                 self.add("CAN", OK, f"status frame 0x{ident:03X} received")
             else:
@@ -428,12 +430,42 @@ class Doctor:
 
     def _status_frame(self, can: Any) -> bool:
         clock = self._clock()
-        ident = 0x100 + can.node
+        ident = can.frame_id("Status")  # from the charger's DBC file
 
         def seen() -> bool:
             return any(m.arbitration_id == ident for m in can.receive(0.1))
 
         return bool(clock.wait_until(seen, CAN_TIMEOUT_S, poll=0.25))
+
+    # ---- the tag presenter (read only: the doctor moves no arm) ----------------------------------
+    def _tags(self) -> None:
+        from labgrid.protocol import DigitalOutputProtocol
+
+        from rig.labgrid import RfidTag
+
+        tags = [r for r in self.target.resources if isinstance(r, RfidTag)]
+        if not tags:
+            return
+        down, problems = [], []
+        for res in tags:
+            try:
+                drv = self.target.get_driver(DigitalOutputProtocol, name=res.output,
+                                             activate=False)
+                self.target.activate(drv)
+                if drv.get():
+                    down.append(res.name)
+            except Exception as exc:  # no driver, unreachable board, an odd reply
+                problems.append(f"{res.name} ({res.output}): {_short(exc)}")
+        if problems:
+            self.add("tag presenter", FAIL, "cannot read " + "; ".join(problems),
+                     "check the relay board's address and the RfidTag outputs in the rig file")
+        elif down:
+            self.add("tag presenter", FAIL, f"tag(s) on the reader with no run holding the rig: "
+                     f"{', '.join(down)}", "lift the arm (the safe state is no tag), and find "
+                     "out who left it down")
+        else:
+            self.add("tag presenter", OK, f"{len(tags)} tags ({', '.join(r.name for r in tags)})"
+                     ", every arm up")
 
     # ---- the end ---------------------------------------------------------------------------------
     def _safe_state(self) -> None:

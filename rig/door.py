@@ -32,6 +32,7 @@ from rig.errors import ConfigError
 
 __all__ = [
     "check_command",
+    "check_installation",
     "check_lock_dir",
     "check_output_dir",
     "check_output_file",
@@ -67,6 +68,22 @@ def check_rig_file(path: str | Path, target: str = "main") -> None:
         return
     with _stand_ins(data if in_process else None):
         load_rig(path, target)
+    site = options.get("installation") if isinstance(options, dict) else None
+    if site is not None:
+        from rig.installation import installation_file
+
+        check_installation(installation_file(path, site))
+
+
+# ---- an installation (PR-05, PR-06) ------------------------------------------------------------
+def check_installation(path: str | Path) -> Any:
+    """An installation file (rig.installation): bounded YAML, every key known and typed, the
+    vehicles at stations that exist and never two at one socket at once."""
+    from rig.installation import load_installation
+
+    if not Path(path).is_file():
+        raise ConfigError(str(path), "<file>", "an installation file that exists")
+    return load_installation(path)
 
 
 def _is_place(data: Any, target: str) -> bool:

@@ -9,6 +9,8 @@ rig, so the plan assumes nothing about it. It says
   MeterValues by TriggerMessage, BootNotification), or not at all (``none``);
 * whether the rig may use the service console the rig file wires up (``console``): its
   command set is the ZapCharger's; another model has another console, or none;
+* how to switch it into RFID mode, when it charges freely out of the box (``rfid_mode``: the
+  OCPP configuration key that does it);
 * which product requirements (catalogue ``source: product``) the model's manual claims
   (``claims``). A product requirement the file does not claim is NOT_RUN for this charger; a
   standard requirement is judged on every charger.
@@ -41,6 +43,10 @@ class Product(BaseModel):
     set_limit: Way = Field("none", description="how to set the installation current limit")
     meter: Way = Field("none", description="how to read the charger's meter")
     identity: Way = Field("none", description="how to ask serial number and firmware version")
+    rfid_mode: str | None = Field(
+        None, description="the OCPP configuration key (ChangeConfiguration, value true/false) "
+        "that switches the charger from free charging to RFID authorisation; none: the rig "
+        "cannot switch it, and the RFID flow (PR-02) is NOT_RUN")
     claims: list[RequirementId] = Field(
         default_factory=list, description="product requirements the model's manual claims"
     )

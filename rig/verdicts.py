@@ -18,6 +18,10 @@ Schema 2 (schema 1 had no ``status``): a run that has not ended normally (still 
 interrupted) never says PASS. Its ``summary.verdict`` is ``INCOMPLETE`` and
 ``verdict_so_far`` keeps the worst verdict of what was executed; a CI that reads only
 ``summary.verdict == "PASS"`` cannot mistake a half run for a pass.
+
+A run the door refuses (bad input, nothing started) replaces a verdicts file already at its
+destination with one whose ``status`` is ``refused`` (``write_refused``): a stale PASS of an
+earlier run must not stand in ``reports/latest`` for a run that never happened.
 """
 
 from __future__ import annotations
@@ -40,6 +44,34 @@ SCHEMA_VERSION = 2
 INCOMPLETE = "INCOMPLETE"
 #: Run states whose summary verdict stands; any other (running, interrupted) is INCOMPLETE.
 FINISHED = ("complete", "failed")
+
+
+def write_refused(paths: list[Path], reason: str) -> list[Path]:
+    """Replace each verdicts file that exists at ``paths`` with a refusal: schema 2, status
+    ``refused``, no requirements, summary verdict INCOMPLETE. A path with no file is left alone
+    (bad input creates nothing); a file that cannot be written is skipped (the refusal itself is
+    the message the user sees). Returns the files replaced."""
+    now = time.time()
+    body = {
+        "schema": SCHEMA_VERSION, "plan": None, "started": now, "finished": now,
+        "status": "refused", "refused": reason, "rig": {}, "charger": {},
+        "requirements": {}, "summary": summarize([], "refused"), "notes": [reason],
+    }
+    text = redact(json.dumps(body, indent=2, default=str))
+    replaced = []
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            continue
+        try:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".verdicts-", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except OSError:
+            continue
+        replaced.append(path)
+    return replaced
 
 
 def summarize(verdicts: list[Verdict], status: str) -> dict[str, Any]:

@@ -90,6 +90,9 @@ typedef struct evse_outputs {
     int32_t rcd_test_winding; /* RCD self-test winding, 1 = on */
     int32_t led_colour;     /* enum evse_led_colour */
     int32_t led_pattern;    /* enum evse_led_pattern */
+    int32_t phase_select;   /* phase selector: outlet L1..L3 = supply terminals rotated by
+                               0, 1 or 2 places (a 1-phase vehicle draws from terminal
+                               phase_select + 1); 0 for a station without one */
 } evse_outputs;
 
 /* Byte streams out of the firmware; ctx is passed back unchanged. */

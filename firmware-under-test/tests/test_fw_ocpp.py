@@ -307,10 +307,26 @@ def test_configuration() -> None:
                         {"key": "Foo", "value": "2"}])[2] == {"status": "NotSupported"}
 
 
+def test_phase_to_use() -> None:
+    """The installation controller's DataTransfer: the phase selector moves (contactor open
+    only); another message id or a bad terminal is refused."""
+    r = online()
+    msg = {"vendorId": "ZapCharger", "messageId": "PhaseToUse", "data": "3"}
+    assert r.send_ocpp([2, "p1", "DataTransfer", msg])[2] == {"status": "Accepted"}
+    assert r.fw.hal.phase_select == 2
+    assert r.send_ocpp([2, "p2", "DataTransfer", {**msg, "data": "4"}])[2] == {
+        "status": "Rejected"}
+    assert r.send_ocpp([2, "p3", "DataTransfer", {**msg, "messageId": "X"}])[2] == {
+        "status": "UnknownMessageId"}
+    assert r.fw.hal.phase_select == 2
+
+
 def test_unknown_malformed_and_bad_payload() -> None:
     r = online()
-    assert r.send_ocpp([2, "z", "DataTransfer", {"vendorId": "x"}])[:3] == [4, "z",
-                                                                             "NotImplemented"]
+    assert r.send_ocpp([2, "z", "GetDiagnostics", {"location": "x"}])[:3] == [4, "z",
+                                                                              "NotImplemented"]
+    assert r.send_ocpp([2, "x", "DataTransfer", {"vendorId": "x"}])[2] == {
+        "status": "UnknownVendorId"}
     assert r.send_ocpp([2, "y", "RemoteStartTransaction", {}])[:3] == [4, "y",
                                                                        "FormationViolation"]
     before = len(r.ocpp)

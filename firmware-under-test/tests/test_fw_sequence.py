@@ -277,3 +277,55 @@ def test_diode_lost_during_charging_opens(rig: Rig) -> None:
     rig.advance(1.0)
     assert rig.first("contactor", False, after=t) == A(t + 0.05, abs=1e-9)
     assert rig.status["errors"] == ["DiodeFault"]
+
+
+# ---- the knobs of issue 14's remaining defects -------------------------------------------------
+@pytest.mark.parametrize(("defect", "mode"), [(False, "static"), (True, "pwm")])
+def test_e_from_b_stops_the_pwm_unless_e_is_looked_for_only_while_charging(
+    defect: bool, mode: str
+) -> None:
+    r = Rig({"pilot.e_while_charging_only": defect})
+    r.plug()
+    r.advance(1.0)
+    assert r.hal.cp_mode == "pwm"
+    r.set_ev("E")
+    r.advance(1.0)
+    assert r.hal.cp_mode == mode  # the defect keeps its PWM into the short
+
+
+def test_e_from_c_opens_even_when_e_is_looked_for_only_while_charging() -> None:
+    r = Rig({"pilot.e_while_charging_only": True})
+    r.charge()
+    t_e = r.set_ev("E")
+    r.advance(1.0)
+    assert r.first("contactor", False, after=t_e) == A(t_e + 0.05, abs=1e-9)
+
+
+@pytest.mark.parametrize("to_state", ["B", "A"])
+def test_open_jitter_waits_for_the_next_poll_tick(to_state: str) -> None:
+    r = Rig({"timing.open_jitter_s": 0.1})
+    r.charge()
+    r.advance(0.013)  # off the tick grid
+    t_stop = r.set_ev(to_state)
+    r.advance(1.0)
+    opened = r.first("contactor", False, after=t_stop)
+    assert opened is not None and t_stop + 0.05 <= opened <= t_stop + 0.15 + 1e-9
+    assert opened / 0.1 == A(round(opened / 0.1), abs=1e-6)  # on the poll tick
+
+
+def test_authorisation_lost_after_the_first_session_until_a_power_cycle() -> None:
+    r = Rig({"auth.latch_after_first_session": True})
+    r.charge()
+    r.set_ev("A")
+    r.advance(2.0)
+    t_b = r.plug()
+    r.advance(5.0)
+    assert r.first("pwm", A(10.0), after=t_b) is None  # lost: no PWM in the next session
+    r.set_ev("A")
+    r.set(supply_v=(0.0, 0.0, 0.0))
+    r.advance(5.0)
+    r.set(supply_v=(230.0, 230.0, 230.0))
+    r.advance(r.profile.boot.time_s + 1.0)
+    t_b = r.plug()
+    r.advance(1.0)
+    assert r.first("pwm", A(10.0), after=t_b) == A(t_b + 0.2, abs=1e-9)  # RAM: power cycle

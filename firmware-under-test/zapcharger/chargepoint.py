@@ -18,6 +18,8 @@ from zapcharger.timebase import due, iso, parse_iso
 
 #: Retry of a BootNotification that was not accepted and gave no interval, s.
 BOOT_RETRY_S = 30.0
+#: DataTransfer vendor id of the ZapCharger's own messages (installation controller).
+VENDOR_ID = "ZapCharger"
 PURPOSES = ("ChargePointMaxProfile", "TxDefaultProfile", "TxProfile")
 TRIGGERABLE = (
     "BootNotification", "StatusNotification", "Heartbeat", "MeterValues",
@@ -29,6 +31,10 @@ class StationPort(Protocol):
     """What the OCPP application needs from the station."""
 
     def connector_status(self) -> tuple[str, str, str | None]: ...
+
+    def set_auth_required(self, required: bool) -> None: ...
+
+    def auth_required(self) -> bool: ...
 
     def register_wh(self) -> float: ...
 
@@ -43,6 +49,8 @@ class StationPort(Protocol):
     def authorize_result(self, uid: str, accepted: bool) -> None: ...
 
     def firmware_version(self) -> str: ...
+
+    def select_phase(self, supply_terminal: int) -> bool: ...
 
 
 class Formation(Exception):
@@ -432,6 +440,20 @@ class ChargePoint:
         self.status_sent = self.port.connector_status()
         self._status_notification(self.status_sent)
 
+    def _on_DataTransfer(self, p: Payload) -> tuple[Payload, Any]:
+        """Vendor messages: ``ZapCharger``/``PhaseToUse`` (data ``"1"``-``"3"``) from the
+        installation controller puts the outlet's L1 on that supply terminal (phase
+        distribution; OCPP 1.6 has no message for it, 2.0.1 has ``phaseToUse``)."""
+        vendor = _get(p, "vendorId", str)
+        message = _get(p, "messageId", str, required=False)
+        data = _get(p, "data", str, required=False)
+        if vendor != VENDOR_ID:
+            return {"status": "UnknownVendorId"}, None
+        if message != "PhaseToUse":
+            return {"status": "UnknownMessageId"}, None
+        terminal = int(data) if data in ("1", "2", "3") else 0
+        return {"status": "Accepted" if self.port.select_phase(terminal) else "Rejected"}, None
+
     def _on_UpdateFirmware(self, p: Payload) -> tuple[Payload, Any]:
         location = _get(p, "location", str)
         when = parse_iso(_get(p, "retrieveDate", str))
@@ -446,6 +468,8 @@ class ChargePoint:
             "MeterValueSampleInterval": (str(self.flash.meter_values_s), False),
             "NumberOfConnectors": ("1", True),
             "AuthorizeRemoteTxRequests": ("false", True),
+            # vendor key: RFID mode (true: a session needs an accepted tag; false: free charging)
+            "AuthorizationRequired": (str(self.port.auth_required()).lower(), False),
         }
 
     def _on_GetConfiguration(self, p: Payload) -> tuple[Payload, Any]:
@@ -470,6 +494,11 @@ class ChargePoint:
             return {"status": "NotSupported"}, None
         if config[key][1]:
             return {"status": "Rejected"}, None
+        if key == "AuthorizationRequired":
+            if value.lower() not in ("true", "false"):
+                return {"status": "Rejected"}, None
+            self.port.set_auth_required(value.lower() == "true")
+            return {"status": "Accepted"}, None
         try:
             seconds = int(value)
         except ValueError:

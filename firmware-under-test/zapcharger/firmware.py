@@ -81,6 +81,10 @@ class Firmware:
                 "(zapcharger/profile.py; firmware_options are for another firmware's settings)")
         self.hal = hal
         self.profile = profile
+        #: Frame ids of this node, from the product's DBC (read now: a broken file is an error
+        #: when the firmware is built, never in the middle of a charge).
+        node = profile.can.node_id
+        self._can_id = {name: canbus.base_id(name) + node for name in canbus.MESSAGES}
         #: The host's network stack for firmware images (OCPP UpdateFirmware): an object with
         #: ``start(url)``, then ``data`` (the image) or ``error`` (why not). ``None``: no network;
         #: an update then only waits its download and install times (version suffix ``+uN``).
@@ -102,9 +106,10 @@ class Firmware:
         self._stepped_at: float | None = None
         self._seen = Seen(pwm=False, generator_positive=False, winding=False)
         self._counters = {"can_sent": 0, "can_ignored": 0, "inputs_ignored": 0, "boots": 0}
-        self._hk_next = HOUSEKEEPING_S
+        self._hk_next = profile.timing.housekeeping_s
         self._positive = False
         self._positive_at: float | None = None
+        self._phase_select = 0  # the selector relays keep their place through a reboot
         self._reset_ram(0.0)
         self.tick(0.0)
 
@@ -117,7 +122,7 @@ class Firmware:
             p.limits.max_current_a, p.timing.duty_update_s, p.timing.duty_step_a,
             p.limits.hold_lowered)
         self._soft = SoftStart(p.soft_start)
-        self._auth = Authoriser(p.auth)
+        self._auth = Authoriser(p.auth, self._flash.auth_required)
         self._supply = SupplyMonitor(p.supply)
         self._thermal = ThermalMonitor(p.thermal, p.limits.max_current_a)
         self._meter = Meter(p.meter)
@@ -170,7 +175,7 @@ class Firmware:
         if self._outputs_seen() != self._seen:
             return 0.0
         t = self._earliest()
-        return HOUSEKEEPING_S if t is None else max(0.0, t - self._now)
+        return self.profile.timing.housekeeping_s if t is None else max(0.0, t - self._now)
 
     def console_input(self, text: str) -> None:
         """Bytes from the console UART (lines end with ``\\n``)."""
@@ -188,14 +193,13 @@ class Firmware:
             return
         if self._mode == OFF:
             return
-        node = self.profile.can.node_id
-        if arbitration_id == canbus.SET_LIMIT + node:
+        if arbitration_id == self._can_id["Limit"]:
             try:
                 self._limits.installation_a = canbus.decode_limit(bytes(data))
             except ValueError:
                 self._counters["can_ignored"] += 1
                 return
-        elif arbitration_id == canbus.ID_REQUEST + node:
+        elif arbitration_id == self._can_id["IdentityRequest"]:
             self._send_identity()
         else:
             self._counters["can_ignored"] += 1
@@ -275,7 +279,7 @@ class Firmware:
         now = self._now
         self._stepped_at = now
         while due(self._hk_next, now):
-            self._hk_next += HOUSEKEEPING_S
+            self._hk_next += self.profile.timing.housekeeping_s
         if self.hal.supply_v[0] < self.profile.supply.off_below_v:
             if self._mode != OFF:
                 self._power_down(now)
@@ -442,8 +446,8 @@ class Firmware:
                 self._can_next += self.profile.can.status_period_s
             self._send_status_frame()
             r = self.readings()
-            node = self.profile.can.node_id
-            self._can(canbus.METER + node, canbus.encode_meter(self.register_wh(), r.i[0], r.v[0]))
+            self._can(self._can_id["Meter"],
+                      canbus.encode_meter(self.register_wh(), r.i[0], r.v[0]))
 
     def _held(self) -> bool:
         """The generator went positive at this very instant and the CP was not read back yet.
@@ -484,6 +488,7 @@ class Firmware:
         hal.lock = ready and ctrl.lock
         hal.rcd_test_winding = ready and ctrl.winding
         hal.led_colour, hal.led_pattern = self._led()
+        hal.phase_select = self._phase_select
 
     def _led(self) -> tuple[str, str]:
         ctrl, auth = self._ctrl, self._auth
@@ -559,13 +564,13 @@ class Firmware:
             self.hal.led_colour, self.hal.led_pattern,
         )
         self._last_can = self._can_key()
-        self._can(canbus.STATUS + self.profile.can.node_id, data)
+        self._can(self._can_id["Status"], data)
 
     def _send_identity(self) -> None:
-        node, version = self.profile.can.node_id, self._flash.firmware_version
-        self._can(canbus.IDENTITY + node, canbus.encode_identity(self.profile.identity.serial,
-                                                                 version))
-        self._can(canbus.VERSION + node, canbus.encode_version(version))
+        version = self._flash.firmware_version
+        self._can(self._can_id["Identity"], canbus.encode_identity(self.profile.identity.serial,
+                                                                   version))
+        self._can(self._can_id["Version"], canbus.encode_version(version))
 
     # ---- tags -----------------------------------------------------------------------------
     def _present(self, uid: str) -> None:
@@ -582,8 +587,8 @@ class Firmware:
             auth.pending = uid
             self._app.authorize(uid)
             self._console.event(f"rfid {uid} asking")
-        else:
-            auth.refuse(now)
+        else:  # the offline rule: only the local list
+            auth.refuse(now, uid)
             self._console.event(f"rfid {uid} refused")
 
     def _stop_session(self, reason: str, id_tag: str | None = None) -> None:
@@ -634,12 +639,31 @@ class Firmware:
         hal = self.hal
         return self._meter.readings(hal.meter_v_v, hal.meter_i_a, hal.meter_p_w, hal.contactor)
 
+    def select_phase(self, supply_terminal: int) -> bool:
+        """The installation controller's choice of phase (DataTransfer ``PhaseToUse``): the
+        outlet's L1 on supply terminal 1-3. Refused while the contactor is closed (the selector
+        relays never switch under load) or when not ready."""
+        if self._mode != READY or self._ctrl.contactor or supply_terminal not in (1, 2, 3):
+            return False
+        self._phase_select = supply_terminal - 1
+        self.hal.phase_select = self._phase_select
+        return True
+
     def remote_start(self, id_tag: str) -> bool:
         """RemoteStartTransaction: authorise the (next) session."""
         if self._mode != READY or not self._ctrl.available:
             return False
         self._auth.accept(id_tag, self._now, flash=False)
         return True
+
+    def auth_required(self) -> bool:
+        """RFID mode now (OCPP AuthorizationRequired)."""
+        return bool(self._auth.required)
+
+    def set_auth_required(self, required: bool) -> None:
+        """OCPP AuthorizationRequired: RFID mode on or off, kept in flash."""
+        self._flash.auth_required = required
+        self._auth.required = required
 
     def stop_session(self, reason: str) -> None:
         """RemoteStop / DeAuthorized: stop PWM and end the transaction."""
@@ -658,7 +682,7 @@ class Firmware:
             self._auth.accept(uid, self._now)
             self._console.event(f"rfid {uid} accepted")
         else:
-            self._auth.refuse(self._now)
+            self._auth.refuse(self._now, uid)
             self._console.event(f"rfid {uid} refused")
 
     def firmware_version(self) -> str:

@@ -44,6 +44,7 @@ class Flash:
     profiles: list[ProfileLimit] = field(default_factory=list)  # TxDefault / ChargePointMax
     updates_installed: int = 0
     firmware_status_pending: str | None = None  # "Installed" after an update's reboot
+    auth_required: bool | None = None  # OCPP AuthorizationRequired; None: the profile's
 
     def next_id(self) -> str:
         """A message id never used before by this station (a counter in flash)."""

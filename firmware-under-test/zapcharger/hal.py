@@ -101,6 +101,12 @@ class HalIo:
     #: Status LED.
     led_colour: str = "off"
     led_pattern: str = "solid"
+    #: Phase selector relays (a station that can choose its phases, for the installation's
+    #: phase distribution): the outlet's L1, L2, L3 are the supply terminals rotated by this
+    #: many places (0: L1 L2 L3, 1: L2 L3 L1, 2: L3 L1 L2), so a 1-phase vehicle (outlet L1)
+    #: draws from supply terminal ``phase_select + 1``. A cyclic rotation keeps a 3-phase
+    #: vehicle's phase sequence. Moved only while the contactor is open.
+    phase_select: int = 0
 
     # ---- byte streams: callbacks installed by the host ---------------------------------
     #: Called with text the firmware writes to its console UART.

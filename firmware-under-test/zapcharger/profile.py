@@ -56,6 +56,10 @@ class Pilot(_Section):
     diode_fault_shown: bool = Field(
         True, description="a missing vehicle diode is listed as DiodeFault (false: only no close)"
     )
+    e_while_charging_only: bool = Field(
+        False, description="look for E (CP shorted to PE) only while the contactor is closed "
+        "(a defect: a vehicle in B keeps its PWM into the short)"
+    )
 
 
 class Timing(_Section):
@@ -74,6 +78,14 @@ class Timing(_Section):
     lock_before_close_s: float = Field(0.1, ge=0, description="s, lock engaged -> contactor close")
     task_period_s: float = Field(
         0.0, ge=0, description="s, PWM start and close only on ticks of this period (0: at once)"
+    )
+    housekeeping_s: float = Field(
+        1.0, gt=0, le=3600, description="s, period of the housekeeping task (temperature, "
+        "supply and meter sampled at least this often)"
+    )
+    open_jitter_s: float = Field(
+        0.0, ge=0, description="s, the opening after C -> B or an unplug waits for the next tick "
+        "of this period (a CP poll loop; 0: at once): the delay jitters by up to one period"
     )
 
 
@@ -161,8 +173,21 @@ class Boot(_Section):
 
 
 class Auth(_Section):
-    required: bool = Field(False, description="wait for an accepted RFID tag before charging")
-    accepted_tags: list[str] = Field(default_factory=lambda: ["04A1B2C3D4"])
+    required: bool = Field(False, description="wait for an accepted RFID tag before charging "
+                           "(at power-up; OCPP ChangeConfiguration AuthorizationRequired sets it "
+                           "and flash keeps it)")
+    accepted_tags: list[str] = Field(default_factory=lambda: ["04A1B2C3D4"],
+                                     description="the local list: accepted without asking")
+    enforce: bool = Field(True, description="false (a defect): charges without a tag even "
+                          "when authorisation is required")
+    honour_refusal: bool = Field(True, description="false (a defect): a refused tag still "
+                                 "authorises the session (it flashes red all the same)")
+    accepted_flash_s: float = Field(2.0, ge=0, description="s, green flash of an accepted tag "
+                                    "(0, a defect: no green flash)")
+    latch_after_first_session: bool = Field(
+        False, description="(a defect) the authorisation is lost for good when the first session "
+        "of a power-up ends: no later session charges until a power cycle"
+    )
 
 
 class Ventilation(_Section):
@@ -219,6 +244,25 @@ class Ocpp(_Section):
         return self
 
 
+class Installation(_Section):
+    """The installation controller's behaviour (``zapcharger.installation``): what the product
+    does when it distributes a site's main fuse over its stations. The fuse and the wiring are
+    the installer's data (the installation file), not the product's."""
+
+    min_current_a: float = Field(6.0, ge=6, le=32, description="A, least current a vehicle "
+                                 "is given (below it, it waits in the queue)")
+    learn_after_s: float = Field(20.0, gt=0, description="s after a charge starts: ask for a "
+                                 "meter sample to learn the vehicle's phases")
+    raise_delay_s: float = Field(1.0, ge=0, description="s, a raised limit waits this long "
+                                 "after lowered ones (so the sum never passes the fuse)")
+    respect_fuse: bool = Field(True, description="share the main fuse (false: every vehicle "
+                               "gets the station maximum, a defect)")
+    fair: bool = Field(True, description="max-min fair shares (false: stations filled in "
+                       "their order, the last ones starve, a defect)")
+    phase_distribution: bool = Field(True, description="a new vehicle's L1 on the least "
+                                     "loaded feed phase (false: always on L1, a defect)")
+
+
 class Safety(_Section):
     """What the production routine safety tests see of the unit's hardware (read by the bench's
     electrical safety tester, never by the firmware): a defective unit is one line, like any
@@ -266,6 +310,7 @@ class Profile(_Section):
     can: Can = Field(default_factory=Can)
     ocpp: Ocpp = Field(default_factory=Ocpp)
     safety: Safety = Field(default_factory=Safety)
+    installation: Installation = Field(default_factory=Installation)
 
 
 def _yaml_lines(text: str) -> dict[str, int]:

@@ -95,6 +95,7 @@ class ChargeController:
         self.pp_rating: float | None = None
         self._first_cable: float | None = None  # cable.read_once (a defect)
         self.pp_invalid = False
+        self.e_ignored = False  # pilot.e_while_charging_only (a defect) holds a 0 V pilot
         self.advertised = 0.0
         self.duty: float | None = None
         self._since: dict[str, float] = {}
@@ -145,7 +146,10 @@ class ChargeController:
                 cp = INVALID
         else:
             cp = "F"  # we drive -12 V (or just stopped doing so): the CP says nothing
-        if cp == self.cp:
+        # the defect: outside a charge nobody looks for E; a 0 V pilot is taken for a glitch,
+        # the last state holds and nothing of the pilot is checked (not even the diode)
+        self.e_ignored = cp == "E" and self.p.pilot.e_while_charging_only and not self.contactor
+        if cp == self.cp or self.e_ignored:
             return
         self.cp, self.cp_since = cp, now
         self.events.append(("cp", cp))
@@ -189,7 +193,8 @@ class ChargeController:
         if self.cp == "E" or (self.cp == INVALID and due(self.cp_since + delay, now)):
             self._raise_fault("CpFault", self.cp_since + delay)
         pilot = self.p.pilot
-        if pilot.diode_check and self.pwm and seen.pwm and self.cp in PLUGGED:
+        checking = pilot.diode_check and not self.e_ignored
+        if checking and self.pwm and seen.pwm and self.cp in PLUGGED:
             if negative_level_ok(hal.cp_low_v, pilot.low_v, pilot.state_window_v):
                 self.diode_verified = True
             elif pilot.diode_fault_shown:
@@ -269,10 +274,12 @@ class ChargeController:
         self.cycle = Cycle(now, close_at, lock_at, test_end, passed=not p.rcd.self_test)
         self.events.append(("cycle", now))
 
-    def _tick(self, t: float) -> float:
-        """``t``, or with ``timing.task_period_s`` the first task tick at or after it (a
-        firmware whose main loop acts only every period: its delays jitter by up to one)."""
-        period = self.p.timing.task_period_s
+    def _tick(self, t: float, period: float | None = None) -> float:
+        """``t``, or with ``timing.task_period_s`` (or ``period``) the first task tick at or
+        after it (a firmware whose main loop acts only every period: its delays jitter by up
+        to one)."""
+        if period is None:
+            period = self.p.timing.task_period_s
         if period <= 0.0:
             return t
         return math.ceil(t / period - 1e-9) * period
@@ -288,9 +295,9 @@ class ChargeController:
         cp, since = self.cp, self.cp_since
         times: list[float] = list(self.faults.values())
         if cp == "A":
-            times.append(since + t.open_after_a_s)
+            times.append(self._tick(since + t.open_after_a_s, t.open_jitter_s))
         elif cp == "B":
-            times.append(since + t.open_after_b_s)
+            times.append(self._tick(since + t.open_after_b_s, t.open_jitter_s))
         elif cp in ("E", INVALID, "F") or (
             self.ventilation_error() and self.p.ventilation.stop_on_d_while_charging
         ):

@@ -60,6 +60,12 @@ class Downloads:
             self.bench.fetch_sink(url)
 
 
+def rotate(values: list[float], places: int) -> list[float]:
+    """``values`` rotated left by ``places`` (the phase selector: outlet L1 = terminal places+1)."""
+    k = places % 3
+    return list(values[k:]) + list(values[:k])
+
+
 class BenchError(RuntimeError):
     """The bench itself cannot go on (a firmware that does not let time pass, bad wiring)."""
 
@@ -134,8 +140,16 @@ class Bench:
         self.cut_until: float | None = None  # bench supply cut (upstream of the sources)
         self.rcd_sensor_ok = True
         self.meter_e_wh = [0.0, 0.0, 0.0]
+        #: UID of the RFID tag on the charger's reader (the tag presenter's; None: no tag).
+        self.tag_uid: str | None = None
         self.listeners: list[Callable[[], None]] = []  # called after every settle
+        #: Called at every instant the model's outputs are recorded (each step of ``advance``
+        #: and each change): an oscilloscope's acquisition memory samples the signals here.
+        self.samplers: list[Callable[[], None]] = []
         self.ticks = 0
+        #: Longest step without a deadline (:data:`MAX_STEP_S`); an installation's stations,
+        #: with nobody watching them between events, take longer ones.
+        self.max_step_s = MAX_STEP_S
         self._seen: dict[str, Any] = {}
         self.hal = HalIo()
         self.firmware: Any = None
@@ -173,10 +187,16 @@ class Bench:
         return live[0].terminal_v(self.now)
 
     def outlet_v(self) -> list[float]:
-        """Phase voltages at the socket (behind the contactor)."""
+        """Phase voltages at the socket (behind the contactor and the phase selector)."""
         if not self.hal.contactor:
             return [0.0, 0.0, 0.0]
-        return self.supply_v()
+        return rotate(self.supply_v(), self.hal.phase_select)
+
+    def supply_i(self) -> list[float]:
+        """Current per supply terminal (the vehicle's outlet currents through the selector)."""
+        k = self.hal.phase_select % 3
+        load = self.ev.load_a
+        return [load[(i - k) % 3] for i in range(3)]
 
     def supply_live(self) -> bool:
         """Is an AC source's output on (the safety tester's interlock: a supply that is only cut
@@ -259,6 +279,7 @@ class Bench:
         gain = 1.0 if self.rcd_sensor_ok else 0.0
         hal.rcd_dc_ma, hal.rcd_ac_ma = dc * gain, ac * gain
         hal.temperature_c = self.temperature_c()
+        hal.rfid_uid = self.tag_uid
 
     def _record_outputs(self) -> None:
         """Turn changes the EV emulator can see into trace events."""
@@ -274,6 +295,8 @@ class Bench:
             if seen.get(kind) != value:
                 seen[kind] = value
                 self.trace.add(self.now, kind, value)
+        for sampler in self.samplers:
+            sampler()
 
     def changed(self) -> None:
         """An input changed now: let the firmware react at this instant and record the result."""
@@ -295,7 +318,7 @@ class Bench:
 
     # ---- time --------------------------------------------------------------------------
     def _model_next_event_in(self) -> float:
-        candidates = [MAX_STEP_S]
+        candidates = [self.max_step_s]
         for src in self.sources.values():
             if src.drop_until is not None and src.drop_until > self.now:
                 candidates.append(src.drop_until - self.now)

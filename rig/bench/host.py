@@ -29,11 +29,13 @@ import can
 from zapcharger.profile import ProfileError, load_profile
 
 from rig.bench.bench import Bench, BenchError
+from rig.bench.instruments.ac_load import AcLoad
 from rig.bench.instruments.ac_source import AC6801B, Asterion
 from rig.bench.instruments.chroma import Chroma19032
 from rig.bench.instruments.control import BenchControl
 from rig.bench.instruments.ev_emulator import EvEmulator
 from rig.bench.instruments.keithley import Keithley2450, Keithley6221
+from rig.bench.instruments.scope import Scope
 from rig.bench.instruments.wt333e import WT333E
 from rig.bench.ocpp_link import OcppLink
 from rig.bench.scpi import ScpiError
@@ -55,6 +57,10 @@ ENV_NAMES = {
     "console": "LG_BENCH_CONSOLE",
     "can_interface": "LG_BENCH_CAN_INTERFACE",
     "can_channel": "LG_BENCH_CAN_CHANNEL",
+    "relay": "LG_BENCH_RELAY",
+    "tags": "LG_BENCH_TAGS",
+    "scope": "LG_BENCH_SCOPE",
+    "load": "LG_BENCH_LOAD",
 }
 #: The control port's token, in the environment (and the env file of ``rig bench serve``).
 TOKEN_ENV = "LG_BENCH_TOKEN"
@@ -107,6 +113,7 @@ class BenchHost:
         ac_turns: int = 5,
         ocpp_url: str | None = None,
         token: str | None = None,
+        relay_board: bool = False,
     ):
         self.profile_path = profile_path
         self.overrides: dict[str, Any] = dict(overrides or {})
@@ -138,6 +145,12 @@ class BenchHost:
         #: What a client of the control port must show first (``BENCH:AUTH? "<token>"``): only
         #: the rig this bench was started for may cut its supply or change its charger.
         self.token = token or secrets.token_urlsafe(18)
+        #: The Modbus TCP relay board of a bench built from common instruments (served only
+        #: when asked: pymodbus costs half a second to import; rig.bench.relay_board).
+        self.relay_board_wanted = relay_board
+        self.relay_board: Any = None
+        #: The tag presenter's relay board (HTTP, one relay per RFID tag; rig.bench.tag_board).
+        self.tag_board: Any = None
 
     # ---- life cycle ----------------------------------------------------------------------
     def start(self) -> BenchHost:
@@ -145,12 +158,19 @@ class BenchHost:
         devices = [
             AC6801B(bench), Asterion(bench), WT333E(bench), Keithley2450(bench),
             Keithley6221(bench, turns=self.ac_turns), EvEmulator(bench), Chroma19032(bench),
-            BenchControl(self),
+            Scope(bench), AcLoad(bench), BenchControl(self),
         ]
         for device in devices:
             token = self.token if device.key == "ctrl" else None
             self.servers[device.key] = ScpiServer(device.key, device, token=token).start()
         self.servers["ctrl"].before_message.append(self._settle_network)
+        if self.relay_board_wanted:
+            from rig.bench.relay_board import RelayBoardServer
+
+            self.relay_board = RelayBoardServer(bench).start()
+        from rig.bench.tag_board import TagBoardServer
+
+        self.tag_board = TagBoardServer(bench).start()
         self._open_console()
         self._open_can()
         self._spawn("bench-watchdog", self._watchdog_loop)
@@ -169,6 +189,10 @@ class BenchHost:
         ``rig bench serve`` must end soon after SIGTERM: the servers stop side by side."""
         self._stop.set()
         self.ocpp.stop()
+        if self.relay_board is not None:
+            self.relay_board.stop()
+        if self.tag_board is not None:
+            self.tag_board.stop()
         stoppers = [threading.Thread(target=server.stop, name=f"stop-{name}")
                     for name, server in self.servers.items()]
         for stopper in stoppers:
@@ -203,6 +227,10 @@ class BenchHost:
         out["console"] = self.console_path
         out["can_interface"] = self.can_interface
         out["can_channel"] = self.can_channel
+        if self.relay_board is not None:
+            out["relay"] = self.relay_board.address
+        if self.tag_board is not None:
+            out["tags"] = self.tag_board.address
         return out
 
     def environment(self) -> dict[str, str]:

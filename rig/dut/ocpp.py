@@ -336,6 +336,9 @@ class CentralSystem:
         self.boot_status = "Accepted"
         #: idTags Authorize/StartTransaction answer with ``Invalid``.
         self.refused_tags: set[str] = set(refused_tags)
+        #: False: off the network for the charge points (``set_reachable``): every websocket
+        #: is closed and new ones are refused with 503, as when the backend is down.
+        self.reachable = True
         self.timeout_s = timeout_s
         #: Schema violations and malformed frames of the charger: (message, what is wrong).
         self.violations: list[tuple[OcppMessage, str]] = []
@@ -419,6 +422,8 @@ class CentralSystem:
         return urllib.parse.unquote(segment)
 
     async def _check_path(self, connection: ServerConnection, request: Any) -> Any:
+        if not self.reachable:
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "central system down\n")
         cp_id = self._cp_id(request.path)
         if not cp_id:
             return connection.respond(HTTPStatus.NOT_FOUND, "no charge point id in the path\n")
@@ -501,6 +506,20 @@ class CentralSystem:
         """Where a charge point connects: ``ws://host:port/<id>`` (``wss://`` with TLS)."""
         scheme = "wss" if self.ssl_context is not None else "ws"
         return f"{scheme}://{self.host}:{self.port}/{urllib.parse.quote(charge_point_id)}"
+
+    def set_reachable(self, reachable: bool) -> None:
+        """Off (False): close every charge point's websocket and refuse new ones (503) until
+        on again; what a charger sees of a backend that went down. Waits until closed."""
+        self.reachable = reachable
+        if reachable or self._loop is None:
+            return
+        with self._changed:
+            sessions = list(self._sessions.values())
+        for session in sessions:
+            future = asyncio.run_coroutine_threadsafe(session._connection.close(), self._loop)
+            with contextlib.suppress(Exception):
+                future.result(timeout=self.timeout_s)
+        self.wait_until(lambda: not self._sessions, self.timeout_s)
 
     def charge_points(self) -> list[str]:
         """Ids of the charge points connected now."""

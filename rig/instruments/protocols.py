@@ -279,3 +279,170 @@ class ElectricalSafetyTester(Instrument):
     @abstractmethod
     def results(self) -> list[SafetyResult]:
         """Every step of the last test, in order."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One channel of an acquisition: ``values[i]`` (V at the probe tip) at ``x0 + i * dx``
+    seconds from the trigger."""
+
+    x0: float
+    dx: float
+    values: tuple[float, ...]
+    y_step: float  # vertical resolution (one ADC step), V
+
+    def time(self, index: int) -> float:
+        return self.x0 + index * self.dx
+
+
+class Oscilloscope(Instrument):
+    """A digital oscilloscope: automatic measurements and triggered single acquisitions."""
+
+    @abstractmethod
+    def configure_channel(self, channel: int, scale_v: float, offset_v: float = 0.0,
+                          probe: float = 1.0) -> None:
+        """Vertical set-up of one channel (V/div and offset at the tip, probe attenuation)."""
+
+    @abstractmethod
+    def configure_timebase(self, scale_s: float, pretrigger_s: float = 0.0) -> None:
+        """Record of 10 x ``scale_s``, starting ``pretrigger_s`` before the trigger."""
+
+    @abstractmethod
+    def arm_edge(self, level_v: float, rising: bool) -> None:
+        """One acquisition triggered by the pilot (ch1) crossing ``level_v``."""
+
+    @abstractmethod
+    def arm_runt(self, low_v: float, high_v: float, positive: bool = True) -> None:
+        """One acquisition triggered by a pulse that crosses ``low_v`` and not ``high_v``."""
+
+    @abstractmethod
+    def triggered(self) -> bool:
+        """Has the armed acquisition triggered (since the last call)?"""
+
+    @abstractmethod
+    def complete(self) -> bool:
+        """Has the armed acquisition filled its record?"""
+
+    @abstractmethod
+    def record(self, channel: int, points: int = 10000) -> Record:
+        """The last acquisition of one channel."""
+
+    @abstractmethod
+    def measure(self, item: str, channel: int = 1) -> float:
+        """An automatic measurement (``frequency``, ``duty``, ``top``, ``base``, ``rise``,
+        ``fall``, ``rms``) of the live signal; NaN where there is nothing to measure."""
+
+    @abstractmethod
+    def run(self) -> None:
+        """Acquire continuously (what :meth:`measure` reads)."""
+
+
+ANSWERS = ("accepted", "refused", "central")
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One physical RFID tag of the rig, and what the charger is expected to answer to it:
+    ``accepted`` (on the charger's local list), ``refused`` (the central system refuses it),
+    ``central`` (unknown to the local list: the charger asks the central system, which
+    accepts it)."""
+
+    name: str
+    uid: str
+    answer: str
+
+
+class TagPresenter(ABC):
+    """Puts one of the rig's RFID tags on the charger's reader, or none (the safe state).
+
+    The charger's own reader must see the tag (no console command, no OCPP shortcut): on
+    hardware an actuator moves a real tag, on the emulated bench its twin sets the reader's
+    input of the model."""
+
+    tags: dict[str, Tag]
+
+    @abstractmethod
+    def present(self, name: str) -> None:
+        """Tag ``name`` on the reader (any other taken away first)."""
+
+    @abstractmethod
+    def withdraw(self) -> None:
+        """No tag on the reader."""
+
+    @abstractmethod
+    def presented(self) -> str | None:
+        """The tag on the reader now (read back from the actuators), None for none."""
+
+    def make_safe(self) -> None:
+        self.withdraw()
+
+    def tag(self, answer: str) -> Tag | None:
+        """The first tag with the expected ``answer`` (None: the rig has none)."""
+        return next((t for t in self.tags.values() if t.answer == answer), None)
+
+
+class VehicleBank(Instrument):
+    """The vehicles of an installation (PR-05, PR-06): one EV emulator channel per station."""
+
+    @abstractmethod
+    def channels(self) -> int:
+        """Number of stations (channels)."""
+
+    @abstractmethod
+    def now(self) -> float:
+        """The bank's time base, s."""
+
+    @abstractmethod
+    def arrive(self, station: int, phases: int, current_a: float, energy_kwh: float) -> None:
+        """Plug a vehicle in at ``station`` and let it ask for current (state C)."""
+
+    @abstractmethod
+    def depart(self, station: int) -> float:
+        """Unplug the vehicle at ``station``; returns the bank's time stamp of it, s."""
+
+    @abstractmethod
+    def depart_all(self) -> None: ...
+
+    @abstractmethod
+    def state(self, station: int) -> str:
+        """The pilot state the channel reads (``A1``: a ready station, no vehicle)."""
+
+    @abstractmethod
+    def currents(self, station: int) -> list[float]:
+        """The current per phase the vehicle at ``station`` draws, A."""
+
+    @abstractmethod
+    def all_currents(self) -> list[list[float]]: ...
+
+    @abstractmethod
+    def first_current_at(self, station: int) -> float | None:
+        """The bank's time stamp of the vehicle's first current (None: none yet), s."""
+
+
+class AcLoad(Instrument):
+    """An AC electronic load drawing a vehicle's current (constant current, one phase)."""
+
+    @abstractmethod
+    def configure(self) -> None:
+        """Constant-current mode, input off, nothing drawn."""
+
+    @abstractmethod
+    def set_current(self, current_a: float) -> None:
+        """The current to draw, A rms."""
+
+    @abstractmethod
+    def set_power_factor(self, power_factor: float) -> None: ...
+
+    @abstractmethod
+    def load_on(self) -> None: ...
+
+    @abstractmethod
+    def load_off(self) -> None: ...
+
+    @abstractmethod
+    def measure_current(self) -> float:
+        """What it draws now, A rms."""
+
+    @abstractmethod
+    def measure_voltage(self) -> float:
+        """At its input, V rms."""

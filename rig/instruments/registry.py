@@ -13,7 +13,10 @@ from rig.instruments.ametek import Asterion
 from rig.instruments.base import ScpiInstrument
 from rig.instruments.bench_control import BenchControl
 from rig.instruments.chroma import Chroma19032
+from rig.instruments.chroma_load import Chroma63800
+from rig.instruments.ev_bank import EVB100
 from rig.instruments.ev_emulator import EVE1
+from rig.instruments.infiniivision import InfiniiVision
 from rig.instruments.keithley import Keithley2450, Keithley6221
 from rig.instruments.keysight import AC6801B
 from rig.instruments.yokogawa import WT333E
@@ -26,7 +29,10 @@ MODELS: dict[str, type[ScpiInstrument]] = {
     "KEITHLEY2450": Keithley2450,
     "KEITHLEY6221": Keithley6221,
     "EVE-1": EVE1,
+    "EVB-100": EVB100,
     "CHROMA19032": Chroma19032,
+    "INFINIIVISION": InfiniiVision,
+    "CHROMA63800": Chroma63800,
     "BENCH-CONTROL": BenchControl,
 }
 
@@ -42,7 +48,11 @@ IDN_PATTERNS: dict[str, tuple[str, str, str]] = {
     "KEITHLEY2450": (r"keithley", r"(MODEL )?2450", "KEITHLEY MODEL 2450"),
     "KEITHLEY6221": (r"keithley", r"(MODEL )?6221", "KEITHLEY MODEL 6221"),
     "EVE-1": (r"evse-rig", r"EVE-1", "evse-rig EVE-1"),
+    "EVB-100": (r"evse-rig", r"EVB-100", "evse-rig EVB-100"),
     "CHROMA19032": (r"chroma", r"19032", "Chroma 19032"),
+    "CHROMA63800": (r"chroma", r"638\d\d", "Chroma 63802/63803/63804"),
+    "INFINIIVISION": (r"keysight|agilent", r"[DM]SO-?X\d{4}[A-Z]?",
+                      "Keysight InfiniiVision DSOX/MSOX"),
     "BENCH-CONTROL": (r"evse-rig", r"emulated bench control", "evse-rig bench control"),
 }
 

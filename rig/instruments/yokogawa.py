@@ -29,9 +29,9 @@ reprogrammed analyser never returns the wrong quantities.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
-from rig.errors import InstrumentError
+from rig.errors import ConfigError, InstrumentError
 from rig.instruments.base import ScpiInstrument, quantity
 from rig.instruments.protocols import PowerAnalyser
 from rig.transport import InstrumentLinkError
@@ -79,6 +79,20 @@ class WT333E(ScpiInstrument, PowerAnalyser):
     current_range = quantity(":INP:CURR:RANG?", ":INP:CURR:RANG %g", "Fixed current range",
                              unit="A", values=CURRENT_RANGES)
     peak_hold = quantity(":MEAS:MHOL?", ":MEAS:MHOL %s", "Hold the maximum of IPPK/UPPK", bool)
+    scaling = quantity(":INP:SCAL?", ":INP:SCAL %s", "CT scaling: show the CTs' primary", bool)
+    ct_ratio = quantity(":INP:SCAL:CT?", ":INP:SCAL:CT %g", "Current transformer ratio",
+                        range=(0.0001, 99999.9999))
+
+    #: ``ct_ratio``: the analyser reads through current transformers of this ratio (an
+    #: installation's feed, more than the 40 A inputs take); ``configure`` turns scaling on.
+    OPTIONS: ClassVar[dict[str, Any]] = {"ct_ratio": None}
+
+    def setup_options(self, name: str) -> None:
+        ratio = self.driver_options.get("ct_ratio")
+        if ratio is not None and (isinstance(ratio, bool) or not isinstance(ratio, int | float)
+                                  or not 0.0001 <= ratio <= 99999.9999):
+            raise ConfigError(f"instrument {name} (WT333E)", "options.ct_ratio",
+                              f"a CT ratio from 0.0001 to 99999.9999 (got {ratio!r})")
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -100,8 +114,10 @@ class WT333E(ScpiInstrument, PowerAnalyser):
         super().verify_settings()
 
     # ---- PowerAnalyser ----------------------------------------------------------------------
-    def configure(self, wiring: str = "P3W4") -> None:
-        """Remote, no headers, ASCII numbers, wiring, auto ranges."""
+    def configure(self, wiring: str = "P3W4", ct_ratio: float | None = None) -> None:
+        """Remote, no headers, ASCII numbers, wiring, auto ranges; with ``ct_ratio`` the
+        currents come through current transformers of that ratio (an installation's feed:
+        more than the 40 A range) and are shown on their primary side."""
         type(self).wiring.validate(wiring)
         self._items = None
         self.send(":COMM:REM ON")
@@ -110,6 +126,10 @@ class WT333E(ScpiInstrument, PowerAnalyser):
         self.wiring = wiring
         self.voltage_auto_range = True
         self.current_auto_range = True
+        ratio = ct_ratio if ct_ratio is not None else self.driver_options.get("ct_ratio")
+        if ratio is not None:
+            self.ct_ratio = float(ratio)
+            self.scaling = True
 
     def read(self, items: list[tuple[str, str | int]]) -> list[float]:
         """Numeric items as (function, element), e.g. ``[("U", 1), ("P", "SIGMA")]``.

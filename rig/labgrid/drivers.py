@@ -16,6 +16,7 @@ from labgrid.factory import target_factory
 
 from rig.dut.can import ChargerCan, open_bus
 from rig.dut.console import ChargerConsole
+from rig.dut.dbc import load_protocol
 
 
 @target_factory.reg_driver
@@ -95,7 +96,11 @@ class CanDriver(Driver):
         kwargs: dict[str, Any] = {}
         if bus.interface not in ("virtual", "udp_multicast"):
             kwargs["bitrate"] = bus.bitrate
-        self.can = ChargerCan(open_bus(bus.interface, bus.channel, **kwargs), bus.node_id)
+        # the rig file's DBC (made absolute and checked when the rig file was loaded), else
+        # the ZapCharger's
+        protocol = load_protocol(bus.dbc, f"CanBus {bus.name or 'can'}") if bus.dbc else None
+        self.can = ChargerCan(open_bus(bus.interface, bus.channel, **kwargs), bus.node_id,
+                              protocol=protocol)
 
     def on_deactivate(self) -> None:
         if self.can is not None:

@@ -29,7 +29,7 @@ from labgrid.target import Target
 from labgrid.util.yaml import Loader as LabgridLoader
 
 from rig.errors import ConfigError
-from rig.labgrid.resources import ResourceError, ScpiInstrument
+from rig.labgrid.resources import CanBus, ResourceError, ScpiInstrument
 from rig.yamlio import read_bounded
 
 __all__ = ["build_target", "load_rig", "open_environment", "rig_data"]
@@ -363,6 +363,8 @@ def build_target(env: Environment, name: str = "main") -> Target:
     for res in target.resources:
         if isinstance(res, ScpiInstrument):
             _check_driver_options(res, source, lines, tpath, body)
+        elif isinstance(res, CanBus) and res.dbc is not None:
+            _check_dbc(res, source, lines, tpath, body)
     env.targets[name] = target
     return target
 
@@ -390,6 +392,30 @@ def _check_driver_options(res: ScpiInstrument, source: str, lines: _Lines, tpath
                                          f"options.{exc.key}"),
                           f"{exc.expected} (driver {cls.__name__})",
                           lines.at((*item_path, "options", exc.key))) from None
+
+
+def _check_dbc(res: CanBus, source: str, lines: _Lines, tpath: Path_,
+               body: dict[str, Any]) -> None:
+    """The CAN bus's DBC file (relative to the rig file) exists and describes what the rig
+    reads; ``res.dbc`` becomes its absolute path, so the driver reads the same file."""
+    from rig.dut.dbc import load_protocol
+
+    entries = body.get("resources") or []
+    index = next((i for i, item in enumerate(entries) if isinstance(item, dict)
+                  and isinstance(item.get("CanBus"), dict)
+                  and item["CanBus"].get("name") == res.name), None)
+    item_path: Path_ = (*tpath, "resources", index, "CanBus") if index is not None else (
+        *tpath, "resources")
+    path = Path(res.dbc).expanduser()
+    if not path.is_absolute():
+        path = Path(source).resolve().parent / path
+    try:
+        load_protocol(path)
+    except ConfigError as exc:
+        raise ConfigError(source, _label(item_path, "CanBus", res.name, "dbc"),
+                          exc.expected if exc.key == "dbc" else f"{exc.key}: {exc.expected}",
+                          lines.at((*item_path, "dbc"))) from None
+    res.dbc = str(path)
 
 
 def load_rig(path: str | Path, target: str = "main") -> tuple[Environment, Target]:

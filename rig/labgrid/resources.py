@@ -189,6 +189,8 @@ class CanBus(Resource):
     On hardware: ``interface: socketcan, channel: can0``. The emulated bench uses python-can's
     ``virtual`` interface in-process, or ``udp_multicast`` across processes on a private
     ``<group>:<port>`` channel that no other bench hears (``rig.dut.canlink``).
+    ``dbc`` is the charger model's DBC file (relative to the rig file); without it the
+    ZapCharger Pro's (``rig.dut.dbc``). Its frames are decoded from that file by cantools.
     """
 
     interface = attr.ib(validator=_check_type(str, "a python-can interface name"))
@@ -197,6 +199,8 @@ class CanBus(Resource):
         1_000, 8_000_000, "bit/s, 1000 ... 8000000", integer=True))
     node_id = attr.ib(default=1, validator=_check_range(
         0, 15, "the charger's CAN node id, 0 ... 15", integer=True))
+    dbc = attr.ib(default=None, validator=attr.validators.optional(
+        _check_type(str, "a DBC file describing the charger's CAN frames")))
 
 
 def _check_port(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
@@ -239,3 +243,72 @@ class OcppCentralSystem(Resource):
         _check_type(str, "a PEM file of the central system's certificate chain")))
     private_key = attr.ib(default=None, validator=attr.validators.optional(
         _check_type(str, "a PEM file of the certificate's private key")))
+
+
+@target_factory.reg_resource
+@attr.s(eq=False)
+class ComposedEvEmulator(Resource):
+    """The ``ev`` of a bench built from common instruments (``rig.instruments.composed_ev``):
+    the relays are labgrid digital outputs of this target named by their function
+    (``cp_connect``, ``cp_c``, ... ``pp_r12``: ``rig.instruments.relay_vehicle``), the
+    oscilloscope and the AC load are ``ScpiInstrument`` roles of the same rig file.
+
+    Args:
+        scope: the oscilloscope's role (default ``scope``).
+        load: the AC load's role (default none: the vehicle draws nothing).
+        circuit: the board's resistors if they differ from the standard's
+            (``r3_ohm``, ``r2_ohm``, ``rd_ohm``, ``ladder_bits``, ``ladder_step_ohm``).
+        accuracy: as for instruments; ``time`` is the worst case of one acquisition
+            (``docs/composite-bench.md``), ``voltage``, ``frequency``, ``duty``, ``edge_time``
+            the scope's.
+        probe_skew_s: skew between the pilot's probe and the differential probe, s.
+    """
+
+    scope = attr.ib(default="scope", validator=_check_type(str, "the oscilloscope's role"))
+    load = attr.ib(default=None, validator=attr.validators.optional(
+        _check_type(str, "the AC load's role")))
+    circuit = attr.ib(factory=dict, converter=_from_json, validator=_check_options)
+    accuracy = attr.ib(factory=dict, converter=_from_json, validator=_check_accuracy)
+    probe_skew_s = attr.ib(default=0.0, validator=_check_range(0.0, 1e-3, "seconds, 0 ... 1e-3"))
+    calibration_due = attr.ib(default=None, validator=_check_date)
+
+    @property
+    def model(self) -> str:
+        return "COMPOSED"
+
+    @property
+    def resource(self) -> str:
+        return f"relays + {self.scope}" + (f" + {self.load}" if self.load else "")
+
+
+def _check_uid(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
+    if (not isinstance(value, str) or not 4 <= len(value) <= 20
+            or any(c not in "0123456789ABCDEFabcdef" for c in value)):
+        raise ResourceError(inst, attribute.name, f"the tag's UID in hex, 4 ... 20 digits "
+                                                  f"(an OCPP idTag has at most 20), got {value!r}")
+
+
+def _check_answer(inst: Resource, attribute: attr.Attribute, value: Any) -> None:
+    from rig.instruments.protocols import ANSWERS
+
+    if value not in ANSWERS:
+        raise ResourceError(inst, attribute.name, f"one of {', '.join(ANSWERS)} (accepted: on "
+                            "the charger's local list; refused: the central system refuses "
+                            f"it; central: the central system accepts it), got {value!r}")
+
+
+@target_factory.reg_resource
+@attr.s(eq=False)
+class RfidTag(Resource):
+    """One physical RFID tag of the tag presenter (``rig.instruments.tag_presenter``).
+
+    ``uid`` is what the charger's reader reads (and sends as the OCPP idTag); ``answer`` what
+    the charger is expected to do with it (``accepted``, ``refused``, ``central``); ``output``
+    the name of the labgrid digital-output driver whose relay puts this tag on the reader. The
+    rig's central system answers Authorize for ``refused`` tags with ``Invalid``.
+    """
+
+    uid = attr.ib(validator=_check_uid)
+    answer = attr.ib(validator=_check_answer)
+    output = attr.ib(validator=_check_type(str, "the name of the digital-output driver that "
+                                                "puts this tag on the reader"))

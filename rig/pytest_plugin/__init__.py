@@ -16,7 +16,8 @@ thin alias for its own plans and tests (``fixtures/__init__.py``).
 The modules, registered in this order (pytest calls hooks of the same priority last-registered
 first): paths (where the catalogue, rig file and reports are; first, since the others import
 it; the plugin module settles them first thing at configure), verdicts (requirement ids,
-``record``), charger (trace, charger, charging), ocpp, plugin (options, rig session,
+``record``), charger (trace, charger, charging), ocpp, meter (the charger's meter, read the
+way the product file says), plugin (options, rig session,
 instruments by role, safety), provenance (a step another client meddled with is an ERROR),
 firmware (``--firmware-build``: the charger brought to a build by OCPP UpdateFirmware), records
 (the record store), allure_rig.
@@ -27,6 +28,7 @@ pytest_plugins = [
     "rig.pytest_plugin.verdicts",
     "rig.pytest_plugin.charger",
     "rig.pytest_plugin.ocpp",
+    "rig.pytest_plugin.meter",
     "rig.pytest_plugin.plugin",
     "rig.pytest_plugin.provenance",
     "rig.pytest_plugin.firmware",

@@ -39,10 +39,14 @@ exception.
     One requirement's value across runs: ``[{"started": epoch s, "value": float, "low",
     "high", "uncertainty", "verdict": str, "firmware": str}]``, oldest first; UTC dates, limit
     lines, firmware changes marked.
+``feed_plot(t_s, phases, fuse_a, title)``, ``shares_plot(shares, title)``
+    An installation (PR-05): its feed current per phase against the main fuse, and each
+    station's share; from a plan measurement's ``data`` (``feed: [[t, L1, L2, L3], ...]``,
+    ``fuse_a``, ``shares_a``) or from a simulated day (``bench/installation_day.py``).
 ``plots_for(group, measurements, limits=None)``
     The plots that fit a requirement group as ``[(file name, png)]``: CP -> cp_waveform,
     TM (and any measurement with ``data.events``) -> timing_timeline each, RC -> trip_curve,
-    SS -> soft_start_ramp, MT/SU -> meter_errors.
+    SS -> soft_start_ramp, MT/SU -> meter_errors, PR (installations) -> feed and shares.
 """
 
 from __future__ import annotations
@@ -612,6 +616,72 @@ def trend(points: list[dict], title: str, unit: str) -> bytes:
 
 
 # ---- which plot for which group ------------------------------------------------------------------
+# ---- installations (PR-05) -----------------------------------------------------------------------
+PHASE_COLOURS = ("#6d4c41", "#212121", "#757575")  # L1 brown, L2 black, L3 grey (IEC 60445)
+
+
+def feed_plot(t_s: Sequence[float], phases: Sequence[Sequence[float]], fuse_a: float,
+              title: str, xlabel: str = "time (s)") -> bytes:
+    """The installation's feed current per phase against its main fuse."""
+    if not t_s:
+        return _empty(title)
+    fig, (ax,) = _figure()
+    for i, values in enumerate(phases):
+        ax.step(t_s, values, where="post", color=PHASE_COLOURS[i], lw=1.3, label=f"L{i + 1}")
+    ax.axhline(fuse_a, color=LIMIT_COLOUR, ls="--", lw=1.5, label=f"fuse {fuse_a:g} A")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("feed current (A)")
+    ax.set_title(title, fontsize=10)
+    ax.set_ylim(0, max(fuse_a, *(max(v, default=0.0) for v in phases)) * 1.1)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right", fontsize=8)
+    return _png(fig)
+
+
+def shares_plot(shares: Sequence[float], title: str, ylabel: str = "current (A)",
+                note: str = "") -> bytes:
+    """Each station's share (a bar per station) and the mean share."""
+    if not shares:
+        return _empty(title)
+    fig, (ax,) = _figure()
+    x = list(range(1, len(shares) + 1))
+    ax.bar(x, shares, color="#1565c0", width=0.8 if len(shares) > 10 else 0.6)
+    mean = sum(shares) / len(shares)
+    ax.axhline(mean, color="#616161", ls=":", lw=1, label=f"mean {mean:.3g}")
+    ax.set_xlabel("station")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    if note:
+        ax.text(0.99, 0.97, note, transform=ax.transAxes, ha="right", va="top", fontsize=9)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(loc="upper left", fontsize=8)
+    return _png(fig)
+
+
+def installation_plots(measurements: Sequence[Measurement]) -> list[tuple[str, bytes]]:
+    """PR-05's plots: the feed against the fuse, and the stations' shares, per installation."""
+    out = []
+    for m in measurements:
+        d = _data(m)
+        where = _slug(str(d.get("installation", "")))
+        if d.get("feed") and _finite(d.get("fuse_a")) is not None:
+            rows = [r for r in d["feed"] if isinstance(r, list | tuple) and len(r) == 4]
+            t = [float(r[0]) for r in rows]
+            phases = [[float(r[i]) for r in rows] for i in (1, 2, 3)]
+            out.append((f"feed-{where}.png", feed_plot(
+                t, phases, float(d["fuse_a"]),
+                f"{_rid(m)} feed current per phase, installation {d.get('installation')}",
+                "time since the first vehicle arrived (s)")))
+        if d.get("shares_a") and m.get("name") == "fairness":
+            value = _finite(m.get("value"))
+            note = "" if value is None else f"Jain's index {value:.3f} {m.get('verdict', '')}"
+            out.append((f"shares-{where}.png", shares_plot(
+                [float(x) for x in d["shares_a"]],
+                f"{_rid(m)} per-station shares, installation {d.get('installation')}",
+                note=note)))
+    return out
+
+
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in text).strip("-").lower()
 
@@ -632,6 +702,8 @@ def plots_for(group: str, measurements: Sequence[Measurement],
         out.append(("trip-curve.png", trip_curve(rest, limits)))
     elif group == "SS" and rest:
         out.append(("soft-start-ramp.png", soft_start_ramp(rest)))
+    elif group == "PR" and any(_data(m).get("feed") or _data(m).get("shares_a") for m in rest):
+        out.extend(installation_plots(rest))
     elif group in ("MT", "SU"):
         errors = [m for m in rest if str(m.get("unit")) == "%" and
                   _finite(m.get("value")) is not None]

@@ -123,12 +123,29 @@ def diode_short_session(charger, ev, trace):
 
 
 @pytest.mark.requirement("CP-08")
-def test_cp_shorted_to_pe_opens_contactor(charging, ev, trace, rig, record):
-    """State E (CP shorted to PE) while charging: the contactor opens at once."""
+@pytest.mark.parametrize("before", ["B", "C"], ids=["from-B", "from-C"])
+def test_cp_shorted_to_pe(before, charger, ev, trace, rig, record):
+    """State E (CP shorted to PE), entered from both sides the standard names: from C while
+    charging the contactor opens at once (``open_time``); from B, before any charge, the
+    charger stops offering current, its PWM off (``pwm_off_time``). A firmware that looks for
+    E only while charging keeps its PWM into the short from B and still passes from C."""
+    if before == "C":
+        charger.start_charging()
+        t_short = ev.set_fault("CP_PE_SHORT")
+        opened = trace.wait_for("CONTACTOR", 0, after=t_short,
+                                timeout=budget("CP-08", "open_time"))
+        record("CP-08", delay(t_short, opened), "s", name="open_time",
+               uncertainty=rig.interval_uncertainty("ev"),
+               data={"from": before, **timeline(trace, t_short, opened, "CP-08",
+                                                "ev.set_fault('CP_PE_SHORT')", "open_time")})
+        return
+    charger.plug_in()
     t_short = ev.set_fault("CP_PE_SHORT")
-    opened = trace.wait_for("CONTACTOR", 0, after=t_short, timeout=budget("CP-08"))
-    record("CP-08", delay(t_short, opened), "s", uncertainty=rig.interval_uncertainty("ev"),
-           data=timeline(trace, t_short, opened, "CP-08", "ev.set_fault('CP_PE_SHORT')"))
+    stopped = trace.wait_for("PWM", "OFF", after=t_short, timeout=budget("CP-08", "pwm_off_time"))
+    record("CP-08", delay(t_short, stopped), "s", name="pwm_off_time",
+           uncertainty=rig.interval_uncertainty("ev"),
+           data={"from": before, **timeline(trace, t_short, stopped, "CP-08",
+                                            "ev.set_fault('CP_PE_SHORT')", "pwm_off_time")})
 
 
 @pytest.mark.requirement("CP-09")

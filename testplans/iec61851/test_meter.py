@@ -97,8 +97,9 @@ def restore_voltage(ac_source: Any, nominal_v: float) -> None:
 # ---- MT-01 ------------------------------------------------------------------------------------
 @pytest.mark.requirement("MT-01")
 @pytest.mark.parametrize("current_a", points("MT-01", "currents_a"))
-def test_current_reading(current_a, charger, power_analyser, console, trace, clock, rig, record):
-    """Meter current (console ``meter``) vs the analyser's current, per phase, PF 1.
+def test_current_reading(current_a, charger, power_analyser, meter, trace, clock, rig, record):
+    """Meter current (read the way the product file says: console ``meter``, or OCPP
+    MeterValues by TriggerMessage) vs the analyser's current, per phase, PF 1.
 
     U = combine(analyser current accuracy, meter display resolution): the analyser's reading
     and range terms (rig file) each a rectangular bound a/sqrt(3), the display resolution
@@ -108,8 +109,9 @@ def test_current_reading(current_a, charger, power_analyser, console, trace, clo
     start = charger.start_charging(current_a=current_a, phases=3, power_factor=1.0)
     settle_charge(start, trace, power_analyser, clock)
     reference = power_analyser.read([("I", p) for p in PHASES])
-    meter = console.meter()
-    for phase, ref, shown in zip(PHASES, reference, meter["i"], strict=True):
+    reading = meter.read("i")
+    resolution = max(resolution, reading["resolution"].get("i", 0.0))  # as the charger shows it
+    for phase, ref, shown in zip(PHASES, reference, reading["i"], strict=True):
         require_reference(ref, f"I{phase}")
         u_ref = std_u(rig, "power_analyser", "current", ref)
         error, u = reading_error(shown, ref, u_ref, resolution)
@@ -123,11 +125,12 @@ def test_current_reading(current_a, charger, power_analyser, console, trace, clo
 @pytest.mark.requirement("MT-02")
 @pytest.mark.parametrize("voltage_v", points("MT-02", "voltages_v"))
 def test_voltage_reading(
-    voltage_v, charger, ac_source, power_analyser, console, trace, clock, rig, record
+    voltage_v, charger, ac_source, power_analyser, meter, trace, clock, rig, record
 ):
-    """Meter voltage vs the analyser's voltage per phase. The analyser sits at the socket, so
-    it sees the supply only while the contactor is closed: measured while charging, at the
-    catalogue's (low) current so the drop between the meter's terminals and the socket is small.
+    """Meter voltage (console or OCPP, as for MT-01) vs the analyser's voltage per phase. The
+    analyser sits at the socket, so it sees the supply only while the contactor is closed:
+    measured while charging, at the catalogue's (low) current so the drop between the meter's
+    terminals and the socket is small.
 
     U = combine(analyser voltage accuracy: reading + range terms, meter display resolution)."""
     params = CATALOGUE.params("MT-02")
@@ -138,8 +141,9 @@ def test_voltage_reading(
         start = charger.start_charging(current_a=float(params["current_a"]))
         settle_charge(start, trace, power_analyser, clock)
         reference = power_analyser.read([("U", p) for p in PHASES])
-        meter = console.meter()
-        for phase, ref, shown in zip(PHASES, reference, meter["v"], strict=True):
+        reading = meter.read("v")
+        resolution = max(resolution, reading["resolution"].get("v", 0.0))
+        for phase, ref, shown in zip(PHASES, reference, reading["v"], strict=True):
             require_reference(ref, f"U{phase}")
             u_ref = std_u(rig, "power_analyser", "voltage", ref)
             error, u = reading_error(shown, ref, u_ref, resolution)

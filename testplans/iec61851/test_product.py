@@ -1,9 +1,9 @@
 """Product claims of the user manual: the status LED table (PR-01), the rated power (PR-03),
 thermal derating (PR-04) and one serial number on every channel (PR-08).
 
-PR-07 (OCPP) has its own module, ``test_ocpp.py``. PR-02 (RFID) and PR-05/PR-06 (load balancing
-across stations, phase distribution) need a tag presenter and several stations on the rig: no
-test of this plan covers them yet, and they are NOT_RUN with that reason.
+PR-07 (OCPP) has its own module, ``test_ocpp.py``, PR-02 (RFID) ``test_authentication.py``
+and PR-05/PR-06 (load and phase distribution over the stations of an installation)
+``test_installation.py``.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import pytest
 
 from rig.standards.iec61851 import current_for_duty
 from rig.uncertainty import combine
+from testplans.iec61851.interruption import shared
 from testplans.iec61851.plan import CATALOGUE, budget, soft_start_over
 from testplans.iec61851.test_meter import PHASES, require_reference, settle_charge, std_u
 from testplans.iec61851.test_residual_current import trip_or_fail
-from testplans.iec61851.test_supply import interrupt_supply
 
 
 def expected_led(situation: str) -> str:
@@ -58,28 +58,29 @@ def test_led_through_a_charge(charger, ev, trace, clock, record):
 
 @pytest.mark.requirement("PR-01")
 @pytest.mark.lg_feature("led-sensor")
-def test_led_through_a_supply_interruption(charger, ac_source, ev, trace, clock, record):
+def test_led_through_a_supply_interruption(request, charger, ac_source, ev, trace, clock, record):
     """No supply (off) during an interruption, booting after it, ready once booted. Off and
     booting are read from the LED events of the EV emulator's trace (the supply is back before
-    the rig can look), ready live."""
+    the rig can look), ready live. The interruption is the session's one, shared with SU-03
+    (testplans/iec61851/interruption.py): one boot instead of one per test."""
     params = CATALOGUE.params("PR-01")
-    t_off, t_before, t_on = interrupt_supply(ac_source, ev, clock, float(params["interruption_s"]))
+    seen = shared(request, float(params["interruption_s"]), ac_source, ev, trace, clock)
     # before the supply came back (the boot's first LED may share t_before's instant)
-    dark = [e for e in trace.events(t_off, "LED") if e.t < t_before]
+    dark = [e for e in seen.leds if e.t < seen.t_before]
     seen_off = dark[-1].value if dark else None
     record("PR-01", seen_off == expected_led("no_supply"), name="led",
            data={"situation": "no_supply", "expected": expected_led("no_supply"),
-                 "seen": seen_off, "led_events": [[e.t - t_off, e.value] for e in dark]})
-    ready = trace.wait_for("LED", expected_led("ready"), after=t_before,
-                           timeout=budget("SU-03", "ready_time"), poll=0.5)
-    booting = [e for e in trace.events(t_before, "LED") if ready is None or e.t < ready.t]
+                 "seen": seen_off, "led_events": [[e.t - seen.t_off, e.value] for e in dark]})
+    ready = seen.led(expected_led("ready"))
+    booting = [e for e in seen.leds
+               if e.t >= seen.t_before and (ready is None or e.t < ready.t)]
     shown = [e.value for e in booting]
     record("PR-01", expected_led("booting") in shown, name="led",
            data={"situation": "booting", "expected": expected_led("booting"),
                  "seen": " -> ".join(shown) or None,
-                 "led_events": [[e.t - t_on, e.value] for e in booting]})
+                 "led_events": [[e.t - seen.t_on, e.value] for e in booting]})
     led_shows("ready", ev, clock, record, after_supply_back_s=None if ready is None
-              else ready.t - t_on)
+              else ready.t - seen.t_on)
 
 
 @pytest.mark.requirement("PR-01")

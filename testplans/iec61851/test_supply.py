@@ -10,6 +10,7 @@ import pytest
 
 from fixtures.charger import ChargeStart, delay
 from rig.uncertainty import COVERAGE_K, combine
+from testplans.iec61851.interruption import Interruption, shared
 from testplans.iec61851.plan import CATALOGUE, budget, points
 from testplans.iec61851.test_meter import (
     PHASES,
@@ -22,8 +23,6 @@ from testplans.iec61851.test_meter import (
 #: How long to watch for the charger to take up the charge again once the supply is back, s
 #: (the time is kept as data; SU-02 judges the opening only).
 RECOVER_S = 10.0
-#: Poll of the LED while the station boots (the verdict's time comes from the trace event).
-BOOT_POLL_S = 0.5
 
 
 def window_u(rig: Any, t_before: float, t_after: float) -> float:
@@ -57,14 +56,15 @@ def check_charging(
     supply_v: float,
     trace: Any,
     power_analyser: Any,
-    console: Any,
+    meter: Any,
     clock: Any,
     rig: Any,
     record: Any,
 ) -> None:
     """Record SU-01 at one supply point: ``charges`` (contactor closed and still closed, every
     phase of the vehicle carries the full current at the analyser) and, while it charges, the
-    meter's current and voltage errors on those phases (MT-01/MT-02 method and U)."""
+    meter's current and voltage errors on those phases (MT-01/MT-02 method and U; the meter
+    read the way the product file says, console or OCPP)."""
     params = CATALOGUE.params("SU-01")
     full_a = float(params["full_current_a"])
     share = float(params["min_current_share"])
@@ -83,13 +83,14 @@ def check_charging(
                  "min_current_a": share * full_a, "t_close": start.t_close})
     if reopened is not None or not all(flowing):
         return
-    meter = console.meter()
-    res_a = float(CATALOGUE.params("MT-01")["display_resolution_a"])
-    res_v = float(CATALOGUE.params("MT-02")["display_resolution_v"])
+    reading = meter.read("i", "v")
+    shown_res = reading["resolution"]
+    res_a = max(float(CATALOGUE.params("MT-01")["display_resolution_a"]), shown_res.get("i", 0))
+    res_v = max(float(CATALOGUE.params("MT-02")["display_resolution_v"]), shown_res.get("v", 0))
     for phase in vehicle_phases:
         for quantity, ref, shown, res in (
-            ("current", amps[phase - 1], meter["i"][phase - 1], res_a),
-            ("voltage", volts[phase - 1], meter["v"][phase - 1], res_v),
+            ("current", amps[phase - 1], reading["i"][phase - 1], res_a),
+            ("voltage", volts[phase - 1], reading["v"][phase - 1], res_v),
         ):
             error, u = reading_error(shown, ref, std_u(rig, "power_analyser", quantity, ref), res)
             record("SU-01", error, "%", name="meter_error", uncertainty=u,
@@ -100,7 +101,7 @@ def check_charging(
 @pytest.mark.requirement("SU-01")
 @pytest.mark.parametrize("phase_v", points("SU-01", "phase_voltages_v"))
 def test_charges_on_single_phase_supply(
-    phase_v, charger, ac_source, ev, power_analyser, console, trace, clock, rig, record
+    phase_v, charger, ac_source, ev, power_analyser, meter, trace, clock, rig, record
 ):
     """1-phase supply (L1 at the test voltage, L2/L3 at 0 V on a 3-phase source), a 1-phase
     vehicle asking for the full current: the charger charges and its meter stays in MT limits."""
@@ -111,8 +112,7 @@ def test_charges_on_single_phase_supply(
         for phase in range(2, ac_source.phases + 1):
             ac_source.set_voltage(0.0, phase)
         start = charge_at_full_current(charger, ev, trace, 1, float(params["full_current_a"]))
-        check_charging(start, (1,), phase_v, trace, power_analyser, console, clock, rig,
-                       record)
+        check_charging(start, (1,), phase_v, trace, power_analyser, meter, clock, rig, record)
     finally:
         restore_voltage(ac_source, float(params["nominal_v"]))
 
@@ -121,7 +121,7 @@ def test_charges_on_single_phase_supply(
 @pytest.mark.lg_feature("three-phase")
 @pytest.mark.parametrize("line_v", points("SU-01", "line_voltages_v"))
 def test_charges_on_three_phase_supply(
-    line_v, charger, ac_source, ev, power_analyser, console, trace, clock, rig, record
+    line_v, charger, ac_source, ev, power_analyser, meter, trace, clock, rig, record
 ):
     """3-phase supply at the test line voltage (phase voltage = line / sqrt(3)), a 3-phase
     vehicle asking for the full current: the charger charges and its meter stays in MT limits."""
@@ -131,8 +131,7 @@ def test_charges_on_three_phase_supply(
     try:
         ac_source.set_voltage(phase_v)
         start = charge_at_full_current(charger, ev, trace, 3, float(params["full_current_a"]))
-        check_charging(start, PHASES, phase_v, trace, power_analyser, console, clock, rig,
-                       record)
+        check_charging(start, PHASES, phase_v, trace, power_analyser, meter, clock, rig, record)
     finally:
         restore_voltage(ac_source, float(params["nominal_v"]))
 
@@ -166,56 +165,46 @@ def test_contactor_opens_outside_supply_window(
 
 
 # ---- SU-03 ------------------------------------------------------------------------------------
-def interrupt_supply(
-    ac_source: Any, ev: Any, clock: Any, seconds: float
-) -> tuple[float, float, float]:
-    """Supply off for ``seconds`` and on again (output off/on: any AC source can). Returns the
-    EV emulator's times: output off, just before and just after switching it on again."""
-    t_off = ev.time()
-    ac_source.output_off()
-    clock.sleep(seconds)  # the stimulus itself
-    t_before = ev.time()
-    ac_source.output_on()
-    return t_off, t_before, ev.time()
+# One interruption serves both SU-03 tests and PR-01's LED through an interruption (each pays
+# the charger's whole boot on a real rig): see testplans/iec61851/interruption.py.
+@pytest.fixture
+def su03_interruption(request, charger, ac_source, ev, trace, clock) -> Interruption:
+    """The session's supply interruption of SU-03's length, with every observer armed."""
+    seconds = float(CATALOGUE.params("SU-03")["interruption_s"])
+    return shared(request, seconds, ac_source, ev, trace, clock)
 
 
 @pytest.mark.requirement("SU-03")
 @pytest.mark.lg_feature("led-sensor")
-def test_ready_again_after_supply_interruption(charger, ac_source, ev, trace, clock, rig, record):
+def test_ready_again_after_supply_interruption(su03_interruption, rig, record):
     """Supply off for ``interruption_s`` and back: time from the supply's return until the
     status LED shows ready (green, solid) again. The boot time is measured, not assumed."""
     params = CATALOGUE.params("SU-03")
-    ready_led = str(params["ready_led"])
-    interruption = float(params["interruption_s"])
-    t_off, t_before, t_on = interrupt_supply(ac_source, ev, clock, interruption)
-    went_dark = trace.first("LED", after=t_off, where=lambda e: e.value.startswith("off"))
+    seen = su03_interruption
+    went_dark = next((e for e in seen.leds if e.value.startswith("off")), None)
     if went_dark is None:
         pytest.fail("precondition: the status LED did not go off during the interruption")
-    ready = trace.wait_for("LED", ready_led, after=t_before,
-                           timeout=budget("SU-03", "ready_time"), poll=BOOT_POLL_S)
-    leds = trace.events(t_before, "LED")
-    record("SU-03", delay(t_on, ready), "s", name="ready_time",
-           uncertainty=window_u(rig, t_before, t_on),
-           data={"interruption_s": interruption, "dark_at_s": went_dark.t - t_off,
-                 "on_window_s": t_on - t_before,
-                 "led": [[round(e.t - t_on, 6), e.value] for e in leds]})
+    ready = seen.led(str(params["ready_led"]))
+    leds = [e for e in seen.leds if e.t >= seen.t_before]
+    record("SU-03", delay(seen.t_on, ready), "s", name="ready_time",
+           uncertainty=window_u(rig, seen.t_before, seen.t_on),
+           data={"interruption_s": seen.seconds, "dark_at_s": went_dark.t - seen.t_off,
+                 "on_window_s": seen.t_on - seen.t_before,
+                 "led": [[round(e.t - seen.t_on, 6), e.value] for e in leds],
+                 "watched_s": round(seen.watched_until - seen.t_on, 6)})
 
 
 @pytest.mark.requirement("SU-03")
-def test_boot_notification_after_supply_interruption(
-    charger, csms, ac_source, ev, clock, record
-):
+def test_boot_notification_after_supply_interruption(csms, su03_interruption, record):
     """Supply off for ``interruption_s`` and back: the central system must see a new
     BootNotification within the ready-time limit of the supply's return. Watched for the whole
     budget so a late one is still timed (the frame crosses the websocket in wall time; the bench
     clock moves in 0.05 s steps while it is awaited, which is the resolution of its time)."""
-    params = CATALOGUE.params("SU-03")
     _, limit = CATALOGUE.limit("SU-03", "ready_time")
-    mark = csms.mark()
-    _, _, t_on = interrupt_supply(ac_source, ev, clock, float(params["interruption_s"]))
-    boot = clock.wait_until(lambda: csms.find("BootNotification", since=mark),
-                            budget("SU-03", "ready_time"), poll=0.05)
-    seen_after = ev.time() - t_on if boot is not None else None
-    record("SU-03", seen_after is not None and seen_after <= limit.high, name="boot_notification",
-           data={"seen_after_s": seen_after, "within_s": limit.high,
-                 "payload": boot.payload if boot is not None else None})
+    seen = su03_interruption
+    if not seen.csms_watched:  # caused before this session had a central system
+        pytest.fail("precondition: no central system listened during the interruption")
+    after = seen.boot_seen_after_s
+    record("SU-03", after is not None and after <= limit.high, name="boot_notification",
+           data={"seen_after_s": after, "within_s": limit.high,
+                 "payload": seen.boot.payload if seen.boot is not None else None})

@@ -44,22 +44,40 @@ def leave(charger, ev, trace, clock) -> None:
     clock.sleep(MIN_UNPLUGGED_S)
 
 
+def opening_repeated(rid: str, to_state: str, charger, ev, trace, clock, rig, record) -> None:
+    """A charging vehicle goes to ``to_state`` (B: it stops, A: it is unplugged under load);
+    the contactor opens. Repeated at different phases of the charger's own cycle (a firmware
+    that polls its CP every so often opens up to one poll late); the worst is judged. The
+    first repetition is the ``charging`` fixture's charge, each further one a charge of its
+    own."""
+    offsets = phase_offsets(rid)
+    times, last = [], None
+    for n, offset in enumerate(offsets):
+        if n:
+            charger.start_charging()
+        clock.sleep(offset)
+        t_stop = ev.set_state(to_state)
+        opened = trace.wait_for("CONTACTOR", 0, after=t_stop, timeout=budget(rid))
+        times.append(delay(t_stop, opened))
+        last = (t_stop, opened)
+        leave(charger, ev, trace, clock)
+    worst, data = worst_of(times, offsets)
+    record(rid, worst, "s", uncertainty=rig.interval_uncertainty("ev"),
+           data={**data, **timeline(trace, last[0], last[1], rid, f"ev.set_state('{to_state}')")})
+
+
 @pytest.mark.requirement("TM-02")
-def test_contactor_opens_when_vehicle_stops(charging, ev, trace, rig, record):
+def test_contactor_opens_when_vehicle_stops(charging, charger, ev, trace, clock, rig, record):
     """C2 -> B2: the vehicle stops charging, the contactor opens (sequence 8.1)."""
-    t_stop = ev.set_state("B")
-    opened = trace.wait_for("CONTACTOR", 0, after=t_stop, timeout=budget("TM-02"))
-    record("TM-02", delay(t_stop, opened), "s", uncertainty=rig.interval_uncertainty("ev"),
-           data=timeline(trace, t_stop, opened, "TM-02", "ev.set_state('B')"))
+    opening_repeated("TM-02", "B", charger, ev, trace, clock, rig, record)
 
 
 @pytest.mark.requirement("TM-03")
-def test_contactor_opens_when_unplugged_under_load(charging, ev, trace, rig, record):
+def test_contactor_opens_when_unplugged_under_load(
+    charging, charger, ev, trace, clock, rig, record
+):
     """C2 -> A: the plug is pulled under load, the contactor opens (sequence 2)."""
-    t_unplug = ev.set_state("A")
-    opened = trace.wait_for("CONTACTOR", 0, after=t_unplug, timeout=budget("TM-03"))
-    record("TM-03", delay(t_unplug, opened), "s", uncertainty=rig.interval_uncertainty("ev"),
-           data=timeline(trace, t_unplug, opened, "TM-03", "ev.set_state('A')"))
+    opening_repeated("TM-03", "A", charger, ev, trace, clock, rig, record)
 
 
 @pytest.mark.requirement("TM-04")

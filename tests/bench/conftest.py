@@ -208,6 +208,10 @@ def reset_bench(host: BenchHost, overrides: dict) -> None:
         bench.ambient_c = 25.0
         bench.rcd_sensor_ok = True
         bench.listeners.clear()
+        if host.tag_board is not None:  # every tag off the reader, no arm jammed
+            host.tag_board.stuck.clear()
+            host.tag_board.slots[:] = [False] * len(host.tag_board.slots)
+            bench.tag_uid = None
         for server in host.servers.values():
             device = server.device
             device.power_on()

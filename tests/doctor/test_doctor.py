@@ -69,7 +69,11 @@ targets:
       - ScpiInstrument: {{name: bench, model: BENCH-CONTROL, resource: "{a['ctrl']}"}}
       - RawSerialPort: {{name: console, port: "{a['console']}", speed: 115200}}
       - CanBus: {{name: can, interface: virtual, channel: "{a['can_channel']}"}}
+      - HttpDigitalOutput: {{name: arm1, url: "{a['tags']}/slot/1", body_asserted: "1",
+                             body_deasserted: "0"}}
+      - RfidTag: {{name: accepted, uid: "04A1B2C3D4", answer: accepted, output: arm1}}
     drivers:
+      - HttpDigitalOutputDriver: {{name: arm1, bindings: {{http: arm1}}}}
       - ScpiInstrumentDriver: {{name: ac_source, bindings: {{res: ac_source}}}}
       - SerialDriver: {{name: console, bindings: {{port: console}}}}
       - ChargerConsoleDriver: {{name: console, bindings: {{port: console}}, timeout: 1.0}}
@@ -108,6 +112,7 @@ def test_a_bench_with_a_missing_a_wrong_and_an_expired_instrument(tmp_path, host
     scpi(a["ev"], "OUTP:PROT:WDOG:DEL 0.2", "OUTP:PROT:WDOG ON", "SOUR:CP:STAT B", "*OPC?")
     time.sleep(0.5)
     assert scpi(a["ev"], "OUTP:PROT:TRIP?") == ["1"]
+    host.tag_board.move(0, True)  # a tag left on the charger's reader
 
     out = io.StringIO()
     code = run_doctor(path, out=out)
@@ -142,6 +147,8 @@ def test_a_bench_with_a_missing_a_wrong_and_an_expired_instrument(tmp_path, host
     # unpowered charger does not answer
     assert table["console"].startswith("FAIL no answer to 'version'")
     assert table["CAN"].startswith("FAIL no status frame 0x101 within 3 s")
+    assert table["tag presenter"].startswith(
+        "FAIL tag(s) on the reader with no run holding the rig: accepted")
     # the watchdog put the vehicle back in state A
     assert table["safe state"].startswith("OK BENCH:SAFE? 1")
     assert text.rstrip().splitlines()[-1].startswith("doctor: FAIL (OK ")
@@ -175,7 +182,8 @@ def test_without_power_the_charger_is_skipped_with_the_reason(tmp_path):
         assert table[item] == ("SKIP charger not powered (ac_source output off): it cannot "
                                "answer `rig doctor --power` switches it on for the check and "
                                "off again")
-    assert completed.stdout.rstrip().endswith("doctor: OK (OK 32, WARN 0, FAIL 0, SKIP 2)")
+    assert table["tag presenter"] == "OK 3 tags (accepted, refused, central), every arm up"
+    assert completed.stdout.rstrip().endswith("doctor: OK (OK 33, WARN 0, FAIL 0, SKIP 2)")
 
 
 def test_a_rig_in_use_is_not_probed(tmp_path, host):

@@ -182,7 +182,7 @@ def test_frames_of_another_node_are_ignored_without_blame(booted):
         assert mine.receive(0.1) == []
         assert mine.bad == ["frame 0x101: 1 bytes, 8 expected", "frame 0x1234: not a standard "
                             "data frame"]
-        with pytest.raises(ChargerLinkError, match=r"no valid frame 0x101 within 0.2 s "
+        with pytest.raises(ChargerLinkError, match=r"no valid frame 0x101 \(Status\) within 0.2 s "
                            r"\(2 bad frames ignored so far\)"):
             mine.latest(0x100, timeout_s=0.2)
     finally:

@@ -12,7 +12,10 @@ from rig.instruments.ametek import Asterion
 from rig.instruments.base import Quantity, ScpiInstrument, quantity
 from rig.instruments.bench_control import BenchControl
 from rig.instruments.chroma import Chroma19032
+from rig.instruments.chroma_load import Chroma63800
+from rig.instruments.ev_bank import EVB100
 from rig.instruments.ev_emulator import EVE1
+from rig.instruments.infiniivision import InfiniiVision
 from rig.instruments.keithley import Keithley2450, Keithley6221
 from rig.instruments.keysight import AC6801B
 from rig.instruments.registry import MODELS, driver_class, open_instrument
@@ -23,7 +26,8 @@ def test_models():
     assert {
         "AC6801B": AC6801B, "ASTERION": Asterion, "WT333E": WT333E,
         "KEITHLEY2450": Keithley2450, "KEITHLEY6221": Keithley6221, "EVE-1": EVE1,
-        "CHROMA19032": Chroma19032, "BENCH-CONTROL": BenchControl,
+        "CHROMA19032": Chroma19032, "INFINIIVISION": InfiniiVision, "CHROMA63800": Chroma63800,
+        "BENCH-CONTROL": BenchControl, "EVB-100": EVB100,
     } == MODELS
     assert driver_class("asterion") is Asterion
     assert issubclass(AC6801B, protocols.AcSource) and issubclass(Asterion, protocols.AcSource)
@@ -32,6 +36,9 @@ def test_models():
     assert issubclass(Keithley6221, protocols.ResidualCurrentSource)
     assert issubclass(EVE1, protocols.EvEmulator)
     assert issubclass(Chroma19032, protocols.ElectricalSafetyTester)
+    assert issubclass(InfiniiVision, protocols.Oscilloscope)
+    assert issubclass(Chroma63800, protocols.AcLoad)
+    assert issubclass(EVB100, protocols.VehicleBank)
 
 
 def test_unknown_model_lists_known_models():
@@ -169,3 +176,15 @@ def test_quantity_validation_and_doc():
         Demo.enabled.validate(2)
     assert "Unit: mA" in (level.__doc__ or "") and "-5 ... 5 mA" in (level.__doc__ or "")
     assert "LEV %g" in (level.__doc__ or "")
+
+
+def test_identities_of_the_composite_bench_instruments():
+    """What the emulated twins (and the real instruments) answer to *IDN? fits their models;
+    ``rig doctor`` refuses the scope otherwise (a DSOX3024T's T once did not fit)."""
+    from rig.instruments.registry import idn_matches
+
+    assert idn_matches("INFINIIVISION", "KEYSIGHT TECHNOLOGIES", "DSOX3024T")
+    assert idn_matches("INFINIIVISION", "AGILENT TECHNOLOGIES", "MSO-X 3034A".replace(" ", ""))
+    assert not idn_matches("INFINIIVISION", "KEYSIGHT TECHNOLOGIES", "AC6801B")
+    assert idn_matches("CHROMA63800", "Chroma", "63804")
+    assert not idn_matches("CHROMA63800", "Chroma", "19032")

@@ -144,3 +144,37 @@ def test_a_profile_for_a_rig_without_an_emulated_charger_is_refused(tmp_path):
             match="a rig whose emulated bench runs in-process")
     door.check_plan_run(rig_file=ROOT / "rigs" / "emulator.yaml", profile=str(profile),
                         overrides=["timing.open_after_b_s=0.1"], **common)
+
+
+SITE = "installation:\n  fuse_a: 63\n  stations: 2\n"
+
+
+@pytest.mark.parametrize(("body", "line", "says"), [
+    (SITE + "vehicles:\n  - {station: 3, arrive_s: 0, depart_s: 9, energy_kwh: 5}\n", None,
+     "vehicles.0.station: a station of 1...2 (got 3)"),
+    (SITE + "  rotation: [RST, XYZ]\n", 4, "installation.rotation: phase rotations from RST"),
+    (SITE + "vehicles:\n  - {station: 1, arrive_s: 0, depart_s: 9, energy_kwh: 5, "
+     "current_a: 4}\n", 5, "vehicles.0.current_a"),
+    (SITE.replace("fuse_a", "fuse"), 2, "installation.fuse: unknown key; did you mean fuse_a?"),
+    (SITE + "vehicles:\n  - {station: 1, arrive_s: 0, depart_s: 90, energy_kwh: 5}\n"
+     "  - {station: 1, arrive_s: 60, depart_s: 99, energy_kwh: 5}\n", None,
+     "vehicles.1: station 1 is taken from 0 to 90 s"),
+    (SITE + "vehicles:\n  - {station: 1, arrive_s: 50, depart_s: 9, energy_kwh: 5}\n", 5,
+     "depart_s (9) after arrive_s (50)"),
+])
+def test_a_bad_installation_file_is_one_line(tmp_path, body, line, says):
+    """The installation file (PR-05/PR-06): one ConfigError naming the file, line and key, on
+    its own and as the rig file's options.installation (nothing started)."""
+    site = tmp_path / "site.yaml"
+    site.write_text(body)
+    with pytest.raises(ConfigError) as exc:
+        door.check_installation(site)
+    text = str(exc.value)
+    assert says in text and str(site) in text and "\n" not in text
+    if line is not None:
+        assert f"{site}:{line}:" in text
+    rig = tmp_path / "rig.yaml"
+    rig.write_text((ROOT / "rigs" / "installation.yaml").read_text().replace(
+        "installation: installations/five.yaml", "installation: site.yaml"))
+    with pytest.raises(ConfigError, match=r"site\.yaml"):
+        door.check_rig_file(rig)

@@ -58,7 +58,7 @@ RIG_CASES = [
      "a valid value ('2027-13-30': month must be in 1..12)"),
     ("unknown model", "model: EVE-1", "model: EVE-9", "EVE-9", f"{EV}: model",
      "a driver model, one of AC6801B, ASTERION, WT333E, KEITHLEY2450, KEITHLEY6221, EVE-1, "
-     "CHROMA19032, BENCH-CONTROL (got 'EVE-9')"),
+     "EVB-100, CHROMA19032, INFINIIVISION, CHROMA63800, BENCH-CONTROL (got 'EVE-9')"),
     ("accuracy term", "time: {resolution_s: 1.0e-6}", "time: {resolutoin_s: 1.0e-6}",
      "resolutoin_s", f"{EV}: accuracy.time.resolutoin_s",
      "an accuracy term, one of reading_pct, range_pct, range, ranges, absolute, resolution, "
@@ -115,8 +115,8 @@ def test_rig_file_errors_name_file_line_key_and_expectation(
 def test_a_rig_file_that_loads(tmp_path):
     env, target = load_rig(ROOT / "rigs" / "lab-example.yaml")
     assert sorted(r.name for r in target.resources) == [
-        "ac_source", "can", "console", "csms", "ev", "power_analyser", "rcd_ac", "rcd_dc",
-        "safety_tester"]
+        "ac_source", "accepted", "can", "central", "console", "csms", "ev", "power_analyser",
+        "rcd_ac", "rcd_dc", "refused", "safety_tester", "tag_arm_1", "tag_arm_2", "tag_arm_3"]
     assert env.targets["main"] is target  # the fixtures' RigSession gets the same target
 
 
@@ -251,3 +251,35 @@ def test_profile_errors_name_file_line_key_and_expectation(tmp_path, what, text,
     exc = info.value
     assert (exc.line, exc.key, exc.expected) == (line, key, expected)
     assert str(exc) == f"{path}:{line}: key '{key}': {expected}"
+
+
+@pytest.mark.parametrize("name", ["lab-composite.yaml", "lab-composite-example.yaml"])
+def test_the_composite_rig_files_load_and_wire_the_board_as_the_bench_does(name, monkeypatch):
+    """Both files of a bench from common instruments name every relay the composed EV needs,
+    on the coil the emulated board wires it to (rig.bench.relay_board)."""
+    from rig.bench.relay_board import FUNCTION_COIL
+    from rig.instruments.relay_vehicle import functions
+    from rig.labgrid.resources import ComposedEvEmulator
+
+    for var in ("AC3", "PA", "SMU", "CS", "SCOPE", "LOAD", "CTRL", "CAN_CHANNEL"):
+        monkeypatch.setenv(f"LG_BENCH_{var}", "TCPIP0::127.0.0.1::5025::SOCKET")
+    monkeypatch.setenv("LG_BENCH_RELAY", "127.0.0.1:1502")
+    monkeypatch.setenv("LG_BENCH_TOKEN", "t")
+    monkeypatch.setenv("LG_BENCH_CONSOLE", "/dev/null")
+    monkeypatch.setenv("LG_BENCH_CAN_INTERFACE", "virtual")
+    monkeypatch.setenv("LG_BENCH_CAN_CHANNEL", "x")
+    _, target = load_rig(ROOT / "rigs" / name)
+    ev = next(r for r in target.resources if r.name == "ev")
+    assert isinstance(ev, ComposedEvEmulator) and ev.scope == "scope"
+    coils = {r.name: r.coil for r in target.resources if type(r).__name__ == "ModbusTCPCoil"}
+    assert coils == {f: FUNCTION_COIL[f] for f in functions()}
+
+
+def test_a_composed_ev_with_a_bad_field_names_it(tmp_path):
+    text = changed((ROOT / "rigs" / "lab-composite-example.yaml").read_text(),
+                   "probe_skew_s: 1.0e-8", "probe_skew_s: fast")
+    path = tmp_path / "rig.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_rig(path)
+    assert info.value.key.endswith("probe_skew_s") and "seconds" in info.value.expected

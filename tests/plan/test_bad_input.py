@@ -5,6 +5,7 @@ does not answer) is an ERROR of every requirement the run selected, never FAIL."
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -57,6 +58,23 @@ def test_bad_profile_file_names_file_line_and_key(tmp_path):
     profile.write_text("timing:\n  open_after_b_s: 0.15\n  close_after_c: 1.0\n")
     run = run_plan(tmp_path, "--charger-profile", str(profile), modules=TM)
     assert_refused(run, f"{profile}:3: timing.close_after_c: unknown key")
+
+
+def test_a_refused_run_leaves_no_stale_pass(tmp_path):
+    """An earlier run's PASS at the same place must not stand for a run the door refused: CI
+    that reads only the verdicts file sees the refusal, not yesterday's PASS."""
+    for place in (tmp_path / "verdicts.json", tmp_path / "reports" / "verdicts.json"):
+        place.parent.mkdir(parents=True, exist_ok=True)
+        place.write_text(json.dumps({"schema": 2, "status": "complete",
+                                     "summary": {"verdict": "PASS", "status": "complete"}}))
+    run = run_plan(tmp_path, "--charger-set", "no.such.knob=1", modules=TM)
+    assert run.returncode == 4, run.output
+    for place in (tmp_path / "verdicts.json", tmp_path / "reports" / "verdicts.json"):
+        data = json.loads(place.read_text())
+        assert data["status"] == "refused", data
+        assert data["summary"]["verdict"] == "INCOMPLETE", data
+        assert "no.such.knob: unknown key" in data["refused"], data
+        assert data["requirements"] == {}
 
 
 def test_profile_file_applies(tmp_path):

@@ -75,7 +75,8 @@ class MatrixRuns:
             folder = Path(self._tmp.name) / f"run{n}"
             folder.mkdir()
             self._futures[key] = self._pool.submit(
-                run_plan, folder, *_args(case), modules=(group["module"],),
+                run_plan, folder, *group.get("args", []), *_args(case),
+                modules=(group["module"],),
                 plan=ROOT / "testplans" / group.get("plan", "iec61851"),
             )
 

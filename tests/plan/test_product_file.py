@@ -5,7 +5,11 @@
   console at all: the limit goes by SetChargingProfile (CP-04, TM-04 PASS), the identity comes
   from the BootNotification, and the product claims (TM-06, CP-08, PR-09) are NOT_RUN with the
   reason, never ERROR.
-* A charger that offers no way to set a limit makes the steps that need it NOT_RUN, never ERROR.
+* A charger that offers no way to set a limit or read its meter makes the steps that need it
+  NOT_RUN, never ERROR.
+* The meter read through OCPP alone (TriggerMessage MeterValues, no console on the rig): MT-01
+  and MT-02 PASS on the compliant charger and MT-01 FAILs with the meter's current gain 1.5 %
+  high.
 * A bad product file is refused at the door: file, key, line.
 """
 
@@ -60,12 +64,46 @@ def test_the_plan_runs_through_ocpp_alone(tmp_path):
 
 def test_a_way_the_charger_does_not_offer_is_not_run(tmp_path):
     product = tmp_path / "no-limit.yaml"
-    product.write_text("name: Fixed-current charger\nset_limit: none\nidentity: ocpp\n")
-    run = run_plan(tmp_path, "--product", str(product), "-k", "new_current_limit or pwm_starts",
-                   modules=("test_timing.py",))
+    product.write_text("name: Fixed-current charger\nset_limit: none\nidentity: ocpp\n"
+                       "meter: none\nclaims: [MT-01]\n")
+    run = run_plan(tmp_path, "--product", str(product), "-k",
+                   "new_current_limit or pwm_starts or current_reading and 16",
+                   modules=("test_timing.py", "test_meter.py"))
     assert run.verdict("TM-04") == "NOT_RUN", run.output[-3000:]
     assert "offers no way to set a current limit" in run.reasons("TM-04")
+    assert run.verdict("MT-01") == "NOT_RUN", run.output[-3000:]
+    assert "offers no way to read its meter" in run.reasons("MT-01")
     assert "ERROR" not in run.executed().values()
+
+
+#: The meter steps that read the charger's meter: one current point, one voltage point.
+METER_SELECTION = "current_reading and 16 or voltage_reading and 230"
+
+
+def ocpp_meter_product(tmp_path):
+    """The generic OCPP product file, for a charger whose datasheet claims the meter's +/-1 %
+    (MT-01, MT-02 are product requirements: the generic file claims nothing)."""
+    text = (PRODUCTS / "ocpp-generic.yaml").read_text()
+    assert "meter: ocpp" in text and "claims: []" in text
+    product = tmp_path / "ocpp-meter.yaml"
+    product.write_text(text.replace("claims: []", "claims: [MT-01, MT-02]"))
+    return product
+
+
+@pytest.mark.parametrize(("defect", "expected"), [
+    ([], {"MT-01": "PASS", "MT-02": "PASS"}),
+    (["--charger-set", "meter.current_gain_pct=1.5"], {"MT-01": "FAIL", "MT-02": "PASS"}),
+], ids=["compliant", "current-gain-1.5pct"])
+def test_the_meter_is_read_through_ocpp_alone(tmp_path, defect, expected):
+    """No console on the rig at all: the meter steps read the charger's meter by
+    TriggerMessage MeterValues over the real websocket, and judge it (a 1.5 % current gain,
+    the meter defect row of mt.yaml, FAILs MT-01 through OCPP too)."""
+    run = run_plan(tmp_path, "--product", str(ocpp_meter_product(tmp_path)),
+                   "--lg-env", str(rig_without_console(tmp_path)), "-k", METER_SELECTION,
+                   *defect, modules=("test_meter.py",))
+    assert {rid: run.verdict(rid) for rid in expected} == expected, run.output[-3000:]
+    readings = run.verdicts["requirements"]["MT-01"]["measurements"]
+    assert len(readings) == 3 and all(m["data"]["meter_a"] > 15.0 for m in readings)
 
 
 def test_bad_product_files_name_file_key_and_line(tmp_path):

@@ -16,10 +16,21 @@ def _without(tmp_path, *features: str):
     return path
 
 
-def test_lock_check_is_not_run_without_a_lock_sensor(tmp_path):
+def test_lock_check_and_rfid_are_not_run_without_a_lock_sensor_or_tag_presenter(tmp_path):
+    """One run (a plan process is the expensive part): a rig without a lock sensor, and without
+    RfidTag resources. PR-02 is NOT_RUN with the reason, decided before the charger fixture
+    touches anything."""
     rig = _without(tmp_path, "lock-sensor")
-    run = run_plan(tmp_path, "--lg-env", str(rig), modules=("test_cable.py",))
+    text = rig.read_text()
+    kept = [ln for ln in text.splitlines() if not ln.strip().startswith("- RfidTag:")]
+    assert len(kept) < len(text.splitlines())
+    rig.write_text("\n".join(kept) + "\n")
+    run = run_plan(tmp_path, "--lg-env", str(rig),
+                   modules=("test_cable.py", "test_authentication.py"))
     assert run.executed() == {"PP-01": "PASS", "PP-02": "PASS"}, run.output
     assert run.verdict("PP-03") == "NOT_RUN"
     assert "unsupported feature(s): lock-sensor" in run.reasons("PP-03")
+    assert run.verdict("PR-02") == "NOT_RUN"
+    assert "the rig has no tag presenter" in run.reasons("PR-02")
     assert run.returncode == 0
+

@@ -136,3 +136,23 @@ def test_the_module_docstring_lists_every_function():
                  "meter_errors", "trend", "plots_for"):
         assert f"``{name}(" in doc, name
     assert Path(plots.__file__).name == "plots.py"
+
+
+def test_installation_feed_and_shares():
+    """PR-05's measurements (as test_installation.py records them): the feed per phase against
+    the fuse and the per-station shares, one of each per installation; a bare boolean without
+    data gets none."""
+    feed = [[0.0, 0.0, 0.0, 0.0], [0.5, 8.0, 8.0, 8.0], [1.0, 16.0, 16.0, 16.0]]
+    rows = [
+        {"requirement": "PR-05", "name": "sum_within_limit", "value": True, "verdict": "PASS",
+         "data": {"installation": "two", "fuse_a": 16.0, "feed": feed}},
+        {"requirement": "PR-05", "name": "fairness", "value": 1.0, "unit": "1",
+         "verdict": "PASS", "data": {"installation": "two", "shares_a": [8.0, 8.0]}},
+        {"requirement": "PR-06", "name": "least_loaded_phase", "value": True, "data": {}},
+    ]
+    out = dict(plots.plots_for("PR", rows))
+    assert sorted(out) == ["feed-two.png", "shares-two.png"]
+    for png in out.values():
+        assert_png(png)
+    assert plots.plots_for("PR", rows[2:]) == []
+    assert_png(plots.feed_plot([], [[], [], []], 63.0, "empty"))  # "no data", no exception

@@ -69,6 +69,7 @@ class WT333E(EmulatedInstrument):
         self.hold = False
         self.peak_i = [0.0, 0.0, 0.0]
         self.integ_mode = "NORMAL"
+        self.scaling, self.ct_ratio = False, 1.0
         self.filter1 = "NEV"
         self.eesr_read_at = self.bench.now
         self.bench.integrator.reset()
@@ -252,6 +253,27 @@ class WT333E(EmulatedInstrument):
         self.eesr_read_at = now
         return self.reply(call, str(1 if updated and self.filter1 != "NEV" else 0))
 
+    # ---- CT scaling --------------------------------------------------------------------
+    @EmulatedInstrument.command(":INPut:SCALing[:STATe][:ALL]")
+    def _scaling(self, call: Call) -> None:
+        call.count(1)
+        self.scaling = call.boolean(0)
+
+    @EmulatedInstrument.command(":INPut:SCALing[:STATe][:ALL]?")
+    def _scaling_q(self, call: Call) -> str:
+        call.count(0)
+        return self.reply(call, str(int(self.scaling)))
+
+    @EmulatedInstrument.command(":INPut:SCALing:CT[:ALL]")
+    def _ct(self, call: Call) -> None:
+        call.count(1)
+        self.ct_ratio = call.number(0, "", 0.0001, 99999.9999, default=1.0)
+
+    @EmulatedInstrument.command(":INPut:SCALing:CT[:ALL]?")
+    def _ct_q(self, call: Call) -> str:
+        call.count(0)
+        return self.reply(call, _fmt(self.ct_ratio))
+
     # ---- integration -------------------------------------------------------------------
     @EmulatedInstrument.command(":INTEGrate:MODE")
     def _integ_mode(self, call: Call) -> None:
@@ -375,6 +397,8 @@ class WT333E(EmulatedInstrument):
             return math.inf
         if u > u_range * OVER_RANGE and function in ("U", "P", "S", "Q", "UPPK"):
             return math.inf
+        if self.scaling:  # the inputs see the CTs' secondary; the display the primary
+            i *= self.ct_ratio
         s = u * i
         integ = bench.integrator
         if function == "U":

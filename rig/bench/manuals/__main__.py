@@ -8,7 +8,9 @@ import sys
 from . import Manual
 from .ac_sources import AC6801B_MANUAL, ASTERION_MANUAL
 from .chroma19032 import MANUAL as CHROMA19032_MANUAL
+from .chroma63800 import MANUAL as CHROMA63800_MANUAL
 from .eve1 import MANUAL as EVE1_MANUAL
+from .infiniivision import MANUAL as INFINIIVISION_MANUAL
 from .keithley2450 import MANUAL as K2450_MANUAL
 from .keithley6221 import MANUAL as K6221_MANUAL
 from .wt333e import MANUAL as WT333E_MANUAL
@@ -17,6 +19,7 @@ from .wt333e import MANUAL as WT333E_MANUAL
 MANUALS: dict[str, Manual] = {
     "smu": K2450_MANUAL, "cs": K6221_MANUAL, "pa": WT333E_MANUAL, "ac1": AC6801B_MANUAL,
     "ac3": ASTERION_MANUAL, "ev": EVE1_MANUAL, "est": CHROMA19032_MANUAL,
+    "scope": INFINIIVISION_MANUAL, "load": CHROMA63800_MANUAL,
 }
 HOW = {"model": "emulated", "stored": "kept", "held": "held"}
 

@@ -56,8 +56,11 @@ COMMANDS: tuple[Cmd, ...] = (
         example="OFF", note="line filter: not emulated"),
     Cmd(":INPut:FILTer:FREQuency[:ALL]", mode="held", value="bool", default="0",
         reply="BOOL", example="OFF", note="frequency filter: not emulated"),
-    Cmd(":INPut:SCALing[:STATe][:ALL]", mode="held", value="bool", default="0",
-        reply="BOOL", example="OFF", note="VT/CT scaling: not emulated"),
+    Cmd(":INPut:SCALing[:STATe][:ALL]", default="0", reply="BOOL", example="OFF",
+        note="CT scaling on: currents and powers shown x the CT ratio (an installation's feed "
+        "through current transformers)"),
+    Cmd(":INPut:SCALing:CT[:ALL]", default="1.0000E+00", reply="NR3", example="20",
+        note="CT ratio, 0.0001 to 99999.9999 (VT and SFACtor are not claimed)"),
     # ---- INTEGrate group ------------------------------------------------------------------
     Cmd(":INTEGrate:MODE", default="NORM", reply="CHAR", example="NORM"),
     Cmd(":INTEGrate:TIMer", default="0,0,0", reply="LIST", example="0,0,0"),
