@@ -3,8 +3,10 @@
 Bench time is what the plan costs a real rig (boots, soft starts, watches, integrations); on
 the emulated bench it passes in virtual time. The plugin keeps each test's share in the
 verdicts file (``rig.time.tests``: setup, call and teardown; ``rig.time.start_s``: the first
-test's set-up, i.e. the session's power-on and boot), so the split is exact, not guessed from
-measurement timestamps. Each test counts for the group of its first requirement id.
+test's set-up, i.e. the session's power-on and boot; ``rig.time.shared``: a precondition
+several tests share, such as the supply interruption, and the test that paid it), so the split
+is exact, not guessed from measurement timestamps. Each test counts for the group of its first
+requirement id; the start and the shared preconditions are rows of their own.
 
     .venv/bin/python bench/bench_time.py                        # run the plan once, print
     .venv/bin/python bench/bench_time.py --verdicts reports/latest/verdicts.json
@@ -32,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import floor as floor_mod  # noqa: E402  (bench/ is the script's folder)
 
 #: The groups in the order the table and the plot show them.
-ORDER = ["start", "CP", "TM", "PP", "RC", "SS", "MT", "SU", "PR", "other"]
+ORDER = ["start", "shared", "CP", "TM", "PP", "RC", "SS", "MT", "SU", "PR", "other"]
 
 
 def run_plan(extra: list[str] | None = None) -> tuple[dict[str, Any], float]:
@@ -70,10 +72,15 @@ def per_group(verdicts: dict[str, Any]) -> dict[str, float]:
     start = float(times.get("start_s") or 0.0)
     groups = test_groups(verdicts)
     out = {"start": start}
+    paid = {}  # a precondition several tests share: counted apart from the test that paid it
+    for entry in times.get("shared", {}).values():
+        paid[entry["test"]] = paid.get(entry["test"], 0.0) + float(entry["bench_s"])
+    if paid:
+        out["shared"] = sum(paid.values())
     first = True
     for node, spent in tests.items():
         group = groups.get(node, "other")
-        share = float(spent) - (start if first else 0.0)
+        share = float(spent) - (start if first else 0.0) - paid.get(node, 0.0)
         first = False
         out[group] = out.get(group, 0.0) + share
     return {g: round(out[g], 3) for g in ORDER + sorted(set(out) - set(ORDER)) if g in out}

@@ -10,7 +10,7 @@ feature has not landed returns :class:`NotAvailable` instead of made-up figures.
 
 from __future__ import annotations
 
-import importlib.util
+import json
 import os
 import statistics
 import subprocess
@@ -145,13 +145,13 @@ def part_report(ctx: Context) -> list[dict[str, Any]]:
     url = plan_runs(ctx)["url"]
     times, size = [], 0
     with RecordStore(url) as store:
-        for _ in range(ctx.repeat):
+        for _ in range(min(ctx.repeat, 2)):  # a build takes seconds to a minute
             t0 = time.perf_counter()
             html = build_report(store, "latest")
             times.append(time.perf_counter() - t0)
             size = len(html.encode())
     return [fig("compliance report of the latest run", "s", times,
-                note=f"{size / 1e6:.1f} MB, trends over {ctx.repeat} recorded runs")]
+                note=f"{size / 1e6:.1f} MB, with trends over {ctx.repeat} recorded runs")]
 
 
 # ---- instruments -------------------------------------------------------------------------------
@@ -174,13 +174,40 @@ def part_parser(ctx: Context) -> list[dict[str, Any]]:
                 ("<=", PARSER_TARGET_US), "in-process, no socket (bench/scpi_speed.py)")]
 
 
+def part_can(ctx: Context) -> list[dict[str, Any]]:
+    """``bench/can_codec.py`` as it prints (a process per repeat: its DBC read is per process)."""
+    frames = "300" if ctx.quick else "1000"
+    values: dict[str, list[float]] = {}
+    for _ in range(ctx.repeat):
+        proc = subprocess.run([sys.executable, str(HERE / "can_codec.py"), "--frames", frames,
+                               "--rounds", "3"], cwd=ROOT, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"bench/can_codec.py failed:\n{proc.stdout}\n{proc.stderr}")
+        for line in proc.stdout.splitlines():
+            if line.endswith("us/frame"):
+                name, number = line[:-len("us/frame")].rstrip().rsplit(None, 1)
+                values.setdefault(name.strip(), []).append(float(number))
+            elif line.startswith("read and check the DBC file:"):
+                values.setdefault("read the DBC file (once per process), ms", []).append(
+                    float(line.split(":", 1)[1].split()[0]))
+    if not values:
+        raise RuntimeError("bench/can_codec.py printed no figures")
+    return [fig(name.removesuffix(", ms"), "ms" if name.endswith(", ms") else "us", v)
+            for name, v in values.items()]
+
+
 # ---- long runs ---------------------------------------------------------------------------------
 def part_soak(ctx: Context) -> list[dict[str, Any]]:
     import soak
 
     cycles, warmup = (30, 10) if ctx.quick else (200, 50)
-    out = soak.run(soak.parse(["--cycles", str(cycles), "--warmup", str(warmup)]),
-                   say=lambda text: None)
+    saved = dict(os.environ)  # the soak points LG_BENCH_* at its own bench, gone afterwards
+    try:
+        out = soak.run(soak.parse(["--cycles", str(cycles), "--warmup", str(warmup)]),
+                       say=lambda text: None)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     growth = out["growth"]
     note = f"{cycles} charge cycles after {warmup} of warm-up, {out['bench_s']:.0f} s bench"
     return [fig("charge cycle", "ms", [out["ms_per_cycle"]], note=note),
@@ -261,13 +288,48 @@ def part_outside(ctx: Context) -> list[dict[str, Any]]:
 
 
 def part_installation(ctx: Context) -> list[dict[str, Any]]:
-    """The installation day (issue 13): joins when its benchmark lands as
-    ``bench/installation_day.py`` with a ``figures(ctx)`` function."""
-    if importlib.util.find_spec("installation_day") is None:
+    """The installation day (``bench/installation_day.py --json``): 100 stations on 63 A for a
+    day with ``--full`` (judged against its targets: under 60 s of wall time, under 1 GiB);
+    20 stations for 6 hours by default, 10 for an hour with ``--quick``."""
+    script = HERE / "installation_day.py"
+    if not script.exists():
         raise NotAvailable("the installation day has not landed")
-    import installation_day
+    size = (["--stations", "100", "--day-s", "86400"] if ctx.full else
+            ["--stations", "10", "--day-s", "3600"] if ctx.quick else
+            ["--stations", "20", "--day-s", "21600"])
+    runs = []
+    for _ in range(1 if not ctx.full else ctx.repeat):
+        proc = subprocess.run([sys.executable, str(script), *size, "--json"], cwd=ROOT,
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"bench/installation_day.py failed:\n{proc.stdout}\n"
+                               f"{proc.stderr}")
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    note = f"{size[1]} stations, {float(size[3]) / 3600:g} h of bench time"
+    out = [fig("wall time", "s", [r["wall_s"] for r in runs],
+               ("<=", 60.0) if ctx.full else None, note),
+           fig("CPU time", "s", [r["cpu_s"] for r in runs]),
+           fig("peak memory", "MiB", [r["peak_mib"] for r in runs],
+               ("<=", 1024.0) if ctx.full else None),
+           fig("fuse violations", "count", [r["fuse_violations"] for r in runs], ("<=", 0))]
+    if all(r.get("fairness_mean") is not None for r in runs):
+        out.append(fig("fairness (Jain), mean", "", [r["fairness_mean"] for r in runs]))
+    return out
 
-    return installation_day.figures(ctx)
+
+def part_composite(ctx: Context) -> list[dict[str, Any]]:
+    if not ctx.full:
+        raise NotAvailable("opt-in (--full): the CP, TM and PP groups on the EV emulator and "
+                           "on the bench from common instruments, minutes")
+    import composite_speed
+
+    out = []
+    for rig in ("rigs/emulator.yaml", "rigs/lab-composite.yaml"):
+        wall, cpu, _ = composite_speed.run(rig)
+        name = Path(rig).stem
+        out += [fig(f"{name}: CP, TM, PP wall", "s", [wall]),
+                fig(f"{name}: CPU", "s", [cpu])]
+    return out
 
 
 #: name -> (function, what it is, in the default run?)
@@ -276,6 +338,7 @@ PARTS: dict[str, tuple[Any, str, bool]] = {
     "floor": (part_floor, "bench time against its floor", True),
     "query": (part_query, "per exchange: driver stack vs pyvisa-py vs raw socket", True),
     "parser": (part_parser, "SCPI parser per command", True),
+    "can": (part_can, "CAN frames through the DBC file (cantools)", True),
     "recording": (part_recording, "cost of recording", True),
     "report": (part_report, "compliance report build", True),
     "soak": (part_soak, "soak: charge cycles, growth", True),
@@ -283,7 +346,9 @@ PARTS: dict[str, tuple[Any, str, bool]] = {
     "places": (part_places, "places in parallel (--full)", True),
     "c-firmware": (part_c_firmware, "C firmware behind the HAL (--full)", True),
     "outside": (part_outside, "own project from the wheels (--full)", True),
-    "installation": (part_installation, "the installation day", True),
+    "composite": (part_composite, "bench from common instruments (--full)", True),
+    "installation": (part_installation, "the installation day (--full: 100 stations, a day)",
+                     True),
 }
 
 

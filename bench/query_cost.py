@@ -11,10 +11,10 @@ talks to, in a bench process of its own) and three clients on it, each with its 
 
 Two kinds of exchange: a query (``:SOUR:CURR?``, parsed to a float) and a checked write (the
 level set, then ``SYST:ERR?``, as the driver does after every configuration write). The
-clients take turns in rounds (driver, pyvisa, socket, driver, ...), so a change of machine load
-hits all three alike; each figure is the median per exchange of a round of ``--count``
-exchanges, and ``--rounds`` rounds give its min/median/max. The target: the driver stack costs
-at most 1.3 x plain pyvisa-py.
+clients are interleaved exchange by exchange (driver, pyvisa, socket, driver, ...), so a change
+of machine load hits all three alike; each figure is the median per exchange of a round of
+``--count`` exchanges per client, and ``--rounds`` rounds give its min/median/max. The
+target: the driver stack costs at most 1.3 x plain pyvisa-py.
 
 Usage: python bench/query_cost.py [--count 300] [--rounds 5]
 """
@@ -131,13 +131,14 @@ def _measure(resource: str, count: int, rounds: int) -> dict[str, dict[str, list
                 for _ in range(20):
                     step()
             for _ in range(rounds):
-                for name, step in by_client.items():  # taking turns
-                    times = []
-                    for _ in range(count):
+                times: dict[str, list[float]] = {name: [] for name in by_client}
+                for _ in range(count):
+                    for name, step in by_client.items():  # interleaved: one each in turn
                         t0 = time.perf_counter()
                         step()
-                        times.append(time.perf_counter() - t0)
-                    out[kind].setdefault(name, []).append(statistics.median(times))
+                        times[name].append(time.perf_counter() - t0)
+                for name, values in times.items():
+                    out[kind].setdefault(name, []).append(statistics.median(values))
         return out
     finally:
         for item in closers:

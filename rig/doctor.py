@@ -109,7 +109,7 @@ class Doctor:
             self.add("rig file", FAIL, f"{path}: not valid YAML ({exc})", "fix the file")
             return False
         in_process = self.options.get("bench") == "in-process"
-        if in_process and "LG_BENCH_CTRL" not in os.environ and not self._start_bench():
+        if in_process and "LG_BENCH_CTRL" not in os.environ and not self._start_bench(path):
             return False
         try:
             from rig.labgrid.loader import build_target
@@ -126,18 +126,29 @@ class Doctor:
         self.add("rig file", OK, str(path))
         return True
 
-    def _start_bench(self) -> bool:
+    def _start_bench(self, path: Any) -> bool:
         from rig.bench.host import BenchHost
 
         clock = self.options.get("bench_clock", "virtual")
         try:
             self.host = BenchHost(  # a composite bench's rig file also needs its relay board
                 clock=clock, relay_board=self.options.get("bench_relay_board") is True).start()
+            self.host.installation_host = None
+            site = self.options.get("installation")
+            if site is not None:  # the rig's emulated installation (PR-05, PR-06) beside it
+                from rig.bench.installation_host import InstallationHost
+                from rig.installation import installation_file
+
+                self.host.installation_host = InstallationHost(
+                    installation_file(path, site), self.host.bench.profile).start()
         except Exception as exc:
             self.add("emulated bench", FAIL, f"cannot start the in-process bench: {exc}",
                      "check the charger profile and that 127.0.0.1 ports can be opened")
             return False
-        for name, value in self.host.environment().items():
+        env = dict(self.host.environment())
+        if self.host.installation_host is not None:
+            env.update(self.host.installation_host.environment())
+        for name, value in env.items():
             self.env_backup[name] = os.environ.get(name)
             os.environ[name] = value
         self.add("emulated bench", OK, f"in-process bench started for the check ({clock} clock)")
@@ -501,6 +512,8 @@ class Doctor:
             self.lock.release()
         if self.host is not None:
             self.host.stop()
+            if getattr(self.host, "installation_host", None) is not None:
+                self.host.installation_host.stop()
             for name, value in self.env_backup.items():
                 if value is None:
                     os.environ.pop(name, None)

@@ -9,6 +9,8 @@ rig, so the plan assumes nothing about it. It says
   MeterValues by TriggerMessage, BootNotification), or not at all (``none``);
 * whether the rig may use the service console the rig file wires up (``console``): its
   command set is the ZapCharger's; another model has another console, or none;
+* the constant of its meter's test output (``test_output_imp_kwh``, the LED or S0 output's
+  impulses per kWh from the nameplate), which the meter plan counts (the pulse method);
 * how to switch it into RFID mode, when it charges freely out of the box (``rfid_mode``: the
   OCPP configuration key that does it);
 * which product requirements (catalogue ``source: product``) the model's manual claims
@@ -50,6 +52,9 @@ class Product(BaseModel):
     claims: list[RequirementId] = Field(
         default_factory=list, description="product requirements the model's manual claims"
     )
+    test_output_imp_kwh: float | None = Field(
+        None, gt=0, description="constant of the meter's test output (LED / S0), impulses per "
+        "kWh, from its nameplate; none: the meter has no test output")
 
     _source: str = ""
 

@@ -93,6 +93,8 @@ typedef struct evse_outputs {
     int32_t phase_select;   /* phase selector: outlet L1..L3 = supply terminals rotated by
                                0, 1 or 2 places (a 1-phase vehicle draws from terminal
                                phase_select + 1); 0 for a station without one */
+    int64_t meter_pulses;   /* meter test output (LED/S0): pulses since power-up; 0 = none.
+                             * Appended last: a library built without it leaves it 0. */
 } evse_outputs;
 
 /* Byte streams out of the firmware; ctx is passed back unchanged. */

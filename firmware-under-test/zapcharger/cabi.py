@@ -70,6 +70,7 @@ class Outputs(ctypes.Structure):
         ("contactor", ctypes.c_int32), ("lock", ctypes.c_int32),
         ("rcd_test_winding", ctypes.c_int32), ("led_colour", ctypes.c_int32),
         ("led_pattern", ctypes.c_int32), ("phase_select", ctypes.c_int32),
+        ("meter_pulses", ctypes.c_int64),
     ]
 
 
@@ -230,6 +231,7 @@ class CFirmware:
         hal.led_colour = _enum(LED_COLOURS, c.led_colour, "led_colour")
         hal.led_pattern = _enum(LED_PATTERNS, c.led_pattern, "led_pattern")
         hal.phase_select = c.phase_select if c.phase_select in (0, 1, 2) else 0
+        hal.meter_pulses = int(c.meter_pulses)
 
     def _call(self, name: str, *args: Any) -> None:
         if not hasattr(self._lib, name):

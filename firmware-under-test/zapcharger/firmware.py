@@ -465,6 +465,7 @@ class Firmware:
 
     def _write_outputs(self) -> None:
         hal, pilot = self.hal, self.profile.pilot
+        hal.meter_pulses = self._meter.pulses
         hal.cp_freq_hz = pilot.pwm_frequency_hz
         hal.cp_rail_high_v, hal.cp_rail_low_v = pilot.high_v, pilot.low_v
         hal.cp_rise_us, hal.cp_fall_us = pilot.rise_time_us, pilot.fall_time_us

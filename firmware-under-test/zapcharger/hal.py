@@ -107,6 +107,10 @@ class HalIo:
     #: draws from supply terminal ``phase_select + 1``. A cyclic rotation keeps a 3-phase
     #: vehicle's phase sequence. Moved only while the contactor is open.
     phase_select: int = 0
+    #: The meter's test output (LED / S0, so many pulses per kWh): pulses emitted since
+    #: power-up. A host sees one pulse per increment at the instant the count moves (a count
+    #: that falls means the meter restarted: it counts from zero again). 0 without an output.
+    meter_pulses: int = 0
 
     # ---- byte streams: callbacks installed by the host ---------------------------------
     #: Called with text the firmware writes to its console UART.

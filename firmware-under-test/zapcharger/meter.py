@@ -3,6 +3,13 @@
 The meter IC integrates energy continuously (``hal.meter_e_wh``); the firmware adds the increase
 to a register kept in flash, scaled by its calibration, and shows whole counts of the register's
 resolution. Gains and offsets are profile keys, so an out-of-tolerance meter is one line.
+
+The test output (the meter's LED / S0 output, ``hal.meter_pulses``) pulses once per
+``1 / test_output_imp_kwh`` kWh of the same calibrated energy the register counts, the way a
+static meter's test output and its register share one energy accumulator (IEC 62053-21 tests the
+meter through this output). Like the IC's pulse generator it lives in RAM: it counts from zero
+after every power-up. ``test_output_error_pct`` makes it pulse off its constant (a wrong
+pulse divider): the output then disagrees with the register.
 """
 
 from __future__ import annotations
@@ -31,6 +38,10 @@ class Meter:
         self.ig = 1.0 + cfg.current_gain_pct / 100.0
         self.eg = 1.0 + cfg.energy_gain_pct / 100.0
         self._last_sum: float | None = None
+        #: Calibrated energy since power-up, Wh, and test-output pulses per Wh of it.
+        self._output_wh = 0.0
+        self._pulses_per_wh = (
+            cfg.test_output_imp_kwh / 1000.0 * (1.0 + cfg.test_output_error_pct / 100.0))
 
     def readings(
         self,
@@ -57,7 +68,14 @@ class Meter:
         if last is None:
             return register_wh  # first reading after power-up: the baseline
         increase = total - last if total >= last else total  # the IC restarted from zero
-        return register_wh + increase * self.vg * self.ig * self.eg
+        calibrated = increase * self.vg * self.ig * self.eg
+        self._output_wh += calibrated
+        return register_wh + calibrated
+
+    @property
+    def pulses(self) -> int:
+        """Test-output pulses emitted since power-up (whole pulses of the calibrated energy)."""
+        return math.floor(self._output_wh * self._pulses_per_wh + 1e-9)
 
     def register(self, register_wh: float) -> float:
         """What the register shows: whole counts of its resolution, rounded down, Wh."""

@@ -124,8 +124,15 @@ class Meter(_Section):
     current_gain_pct: float = Field(0.0, description="%, gain error of the current channel")
     voltage_gain_pct: float = Field(0.0, description="%, gain error of the voltage channel")
     current_offset_a: float = Field(0.0, description="A, offset of the current channel")
-    energy_gain_pct: float = Field(0.0, description="%, error of the energy register alone")
+    energy_gain_pct: float = Field(
+        0.0, description="%, error of the energy path alone (register and test output)")
     register_resolution_wh: float = Field(1.0, gt=0, description="Wh, one count of the register")
+    test_output_imp_kwh: float = Field(
+        10000.0, gt=0, le=1e6,
+        description="imp/kWh, constant of the meter's test output (LED/S0 pulses), as programmed")
+    test_output_error_pct: float = Field(
+        0.0, gt=-100.0,
+        description="%, the test output pulses off its constant (disagrees with the register)")
 
 
 class Supply(_Section):

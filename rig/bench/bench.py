@@ -26,6 +26,7 @@ from rig.bench.model import (
     EvState,
     InjectorState,
     Integrator,
+    PulseCounterState,
     SafetyTesterState,
     classify_cp,
     cp_levels,
@@ -140,6 +141,11 @@ class Bench:
         self.cut_until: float | None = None  # bench supply cut (upstream of the sources)
         self.rcd_sensor_ok = True
         self.meter_e_wh = [0.0, 0.0, 0.0]
+        #: Pulses the charger's test output has given since the bench started (every firmware
+        #: load and power-up restarts the HAL's count; this total never goes back).
+        self.test_output_pulses = 0
+        self._pulses_seen = 0
+        self.counter = PulseCounterState()
         #: UID of the RFID tag on the charger's reader (the tag presenter's; None: no tag).
         self.tag_uid: str | None = None
         self.listeners: list[Callable[[], None]] = []  # called after every settle
@@ -174,6 +180,7 @@ class Bench:
         with self.lock:
             self.profile, self.hal, self.firmware = profile, hal, firmware
             self._seen.clear()
+            self._pulses_seen = 0  # a new HAL: its count starts from zero
             self.changed()
 
     # ---- electrical solution -----------------------------------------------------------
@@ -295,8 +302,20 @@ class Bench:
             if seen.get(kind) != value:
                 seen[kind] = value
                 self.trace.add(self.now, kind, value)
+        self._count_pulses()
         for sampler in self.samplers:
             sampler()
+
+    def _count_pulses(self) -> None:
+        """Pulses of the test output since the last firmware step; close a counter gate that
+        ends now (its end is a model event, so a step ends exactly on it)."""
+        count = int(self.hal.meter_pulses)
+        self.test_output_pulses += count - self._pulses_seen if count >= self._pulses_seen \
+            else count  # the meter restarted: its count began again from zero
+        self._pulses_seen = count
+        gate = self.counter
+        if gate.running and gate.gate_end is not None and self.now >= gate.gate_end - 1e-9:
+            gate.close(self.test_output_pulses)
 
     def changed(self) -> None:
         """An input changed now: let the firmware react at this instant and record the result."""
@@ -327,6 +346,8 @@ class Bench:
         integ = self.integrator
         if integ.state == "START" and integ.preset_s > 0:
             candidates.append(max(integ.preset_s - integ.elapsed_s, 0.0))
+        if self.counter.running and self.counter.gate_end is not None:
+            candidates.append(max(self.counter.gate_end - self.now, 0.0))
         return min(candidates)
 
     def _integrate(self, h: float) -> None:

@@ -33,6 +33,7 @@ from rig.bench.instruments.ac_load import AcLoad
 from rig.bench.instruments.ac_source import AC6801B, Asterion
 from rig.bench.instruments.chroma import Chroma19032
 from rig.bench.instruments.control import BenchControl
+from rig.bench.instruments.counter import Counter53220A
 from rig.bench.instruments.ev_emulator import EvEmulator
 from rig.bench.instruments.keithley import Keithley2450, Keithley6221
 from rig.bench.instruments.scope import Scope
@@ -53,6 +54,7 @@ ENV_NAMES = {
     "cs": "LG_BENCH_CS",
     "ev": "LG_BENCH_EV",
     "est": "LG_BENCH_EST",
+    "cnt": "LG_BENCH_CNT",
     "ctrl": "LG_BENCH_CTRL",
     "console": "LG_BENCH_CONSOLE",
     "can_interface": "LG_BENCH_CAN_INTERFACE",
@@ -158,7 +160,7 @@ class BenchHost:
         devices = [
             AC6801B(bench), Asterion(bench), WT333E(bench), Keithley2450(bench),
             Keithley6221(bench, turns=self.ac_turns), EvEmulator(bench), Chroma19032(bench),
-            Scope(bench), AcLoad(bench), BenchControl(self),
+            Counter53220A(bench), Scope(bench), AcLoad(bench), BenchControl(self),
         ]
         for device in devices:
             token = self.token if device.key == "ctrl" else None

@@ -232,10 +232,12 @@ class InstallationHost:
         self.servers: dict[str, ScpiServer] = {}
 
     def load(self, path: str | Path) -> None:
-        """Emulate the installation of ``path`` (checked: ConfigError naming file and key)."""
+        """Emulate the installation of ``path`` (checked: ConfigError naming file and key). Its
+        ``vehicles`` are not played here: the rig plays a scenario through the vehicle bank,
+        as it would on a real installation (``bench/installation_day.py`` plays them itself)."""
         spec = load_installation(path)
         with self.lock:
-            self.installation = Installation(spec.installation, self.profile, spec.vehicles)
+            self.installation = Installation(spec.installation, self.profile)
             self.installation.lock = self.lock
             self.path = str(path)
 

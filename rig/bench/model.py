@@ -135,6 +135,37 @@ class SafetyTesterState:
     mode: str = ""  # GB, IR or AC while a step runs
 
 
+#: High level of the charger's test output as the rig's pick-up delivers it (an S0 output
+#: pulled up to 5 V, or a photo head on the LED), V: a counter counts it only with its trigger
+#: level between 0 V and this.
+TEST_OUTPUT_HIGH_V = 5.0
+
+
+@dataclass
+class PulseCounterState:
+    """A counter's totalize gate on the charger's test output (pulses seen on the bench)."""
+
+    running: bool = False
+    gate_s: float = 0.0
+    gate_end: float | None = None
+    start_pulses: int = 0
+    #: Pulses counted by the last gate that closed (None: none closed since the last start).
+    count: int | None = None
+    #: Does the input's trigger level see the pulses at all (set by the counter's settings)?
+    sees_pulses: bool = True
+
+    def open(self, now: float, gate_s: float, pulses: int) -> None:
+        self.running, self.gate_s, self.gate_end = True, gate_s, now + gate_s
+        self.start_pulses, self.count = pulses, None
+
+    def close(self, pulses: int) -> None:
+        self.running, self.gate_end = False, None
+        self.count = pulses - self.start_pulses if self.sees_pulses else 0
+
+    def abort(self) -> None:
+        self.running, self.gate_end = False, None
+
+
 @dataclass
 class Integrator:
     """The power analyser's energy integration (per element and sigma)."""

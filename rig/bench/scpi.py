@@ -45,6 +45,7 @@ STANDARD_ERRORS: dict[int, str] = {
     -120: "Numeric data error",
     -131: "Invalid suffix",
     -200: "Execution error",
+    -213: "Init ignored",
     -221: "Settings conflict",
     -230: "Data corrupt or stale",
     -222: "Data out of range",

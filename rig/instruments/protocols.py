@@ -129,11 +129,17 @@ class PowerAnalyser(Instrument):
     def power(self, element: int | str = 1) -> float: ...
 
     @abstractmethod
-    def start_integration(self) -> None:
-        """Reset and start energy integration (manual mode, no timer)."""
+    def start_integration(self, timer_s: int = 0) -> None:
+        """Reset and start energy integration: manual (``timer_s`` 0) or ending by itself
+        after ``timer_s`` whole seconds of the analyser's own time base."""
 
     @abstractmethod
     def stop_integration(self) -> None: ...
+
+    @abstractmethod
+    def integration_state(self) -> str:
+        """``RESET``, ``START`` (integrating), ``STOP``, ``TIMEUP`` (the timer ended it) or
+        ``ERROR``."""
 
     @abstractmethod
     def energy_wh(self, element: int | str = "SIGMA") -> float:
@@ -222,6 +228,32 @@ class EvEmulator(Instrument):
 
     @abstractmethod
     def disarm_watchdog(self) -> None: ...
+
+
+class PulseCounter(Instrument):
+    """Counts the pulses of a meter's test output (LED / S0) over a gate of its own time
+    base: the meter lab's pulse method (IEC 62053-21) against a reference's energy."""
+
+    @abstractmethod
+    def configure(self, level_v: float | None = None) -> None:
+        """Totalize on the input wired to the test output, DC coupled, triggering at
+        ``level_v`` (None: the counter's auto level); no gate open."""
+
+    @abstractmethod
+    def start(self, gate_s: float) -> None:
+        """Open a gate of ``gate_s`` seconds now (ends by the counter's time base)."""
+
+    @abstractmethod
+    def completed(self) -> bool:
+        """Has the last gate closed?"""
+
+    @abstractmethod
+    def count(self) -> int:
+        """Pulses counted in the last gate that closed (InstrumentError if there is none)."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Close the gate at once, discarding its count."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from rig.instruments.ev_emulator import EVE1
 from rig.instruments.infiniivision import InfiniiVision
 from rig.instruments.keithley import Keithley2450, Keithley6221
 from rig.instruments.keysight import AC6801B
+from rig.instruments.keysight_counter import Keysight53220A
 from rig.instruments.yokogawa import WT333E
 from rig.transport import Transcript
 
@@ -31,6 +32,7 @@ MODELS: dict[str, type[ScpiInstrument]] = {
     "EVE-1": EVE1,
     "EVB-100": EVB100,
     "CHROMA19032": Chroma19032,
+    "53220A": Keysight53220A,
     "INFINIIVISION": InfiniiVision,
     "CHROMA63800": Chroma63800,
     "BENCH-CONTROL": BenchControl,
@@ -50,6 +52,7 @@ IDN_PATTERNS: dict[str, tuple[str, str, str]] = {
     "EVE-1": (r"evse-rig", r"EVE-1", "evse-rig EVE-1"),
     "EVB-100": (r"evse-rig", r"EVB-100", "evse-rig EVB-100"),
     "CHROMA19032": (r"chroma", r"19032", "Chroma 19032"),
+    "53220A": (r"keysight|agilent", r"53220A", "Keysight 53220A"),
     "CHROMA63800": (r"chroma", r"638\d\d", "Chroma 63802/63803/63804"),
     "INFINIIVISION": (r"keysight|agilent", r"[DM]SO-?X\d{4}[A-Z]?",
                       "Keysight InfiniiVision DSOX/MSOX"),

@@ -45,6 +45,8 @@ WIRINGS = ("P1W2", "P1W3", "P3W3", "P3W4", "V3A3")
 RATES = {0.1: "100MS", 0.25: "250MS", 0.5: "500MS", 1.0: "1S", 2.0: "2S", 5.0: "5S"}
 CURRENT_RANGES = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 40.0)
 VOLTAGE_RANGES = (15.0, 30.0, 60.0, 150.0, 300.0, 600.0)
+#: Longest integration timer, s (10000 h, the manual's ``:INTEG:TIM`` range).
+MAX_TIMER_S = 10000 * 3600
 _HEADER = re.compile(r"^:?[A-Z][A-Z0-9]*(?::[A-Z][A-Z0-9]*)*\s+(?=\S)", re.I)
 
 Item = tuple[str, str]
@@ -179,12 +181,17 @@ class WT333E(ScpiInstrument, PowerAnalyser):
         """``RESET``, ``START``, ``STOP``, ``TIMEUP`` or ``ERROR``."""
         return self.query(":INTEG:STAT?").upper()
 
-    def start_integration(self) -> None:
-        """Manual integration from zero: stop if running, NORM mode, no timer, reset, start."""
+    def start_integration(self, timer_s: int = 0) -> None:
+        """Integration from zero: stop if running, NORM mode, the timer (``timer_s`` whole
+        seconds, 0 = manual: until :meth:`stop_integration`), reset, start. A timed
+        integration ends by the analyser's own time base (state ``TIMEUP``)."""
+        if isinstance(timer_s, bool) or not isinstance(timer_s, int) or not (
+                0 <= timer_s <= MAX_TIMER_S):
+            raise ValueError(f"timer_s = {timer_s!r}: whole seconds, 0 ... {MAX_TIMER_S}")
         if self.integration_state() == "START":
             self.send(":INTEG:STOP")
         self.send(":INTEG:MODE NORM")
-        self.send(":INTEG:TIM 0,0,0")
+        self.send(f":INTEG:TIM {timer_s // 3600},{timer_s // 60 % 60},{timer_s % 60}")
         self.send(":INTEG:RES")
         self.send(":INTEG:STAR")
 

@@ -671,7 +671,12 @@ def installation_plots(measurements: Sequence[Measurement]) -> list[tuple[str, b
             out.append((f"feed-{where}.png", feed_plot(
                 t, phases, float(d["fuse_a"]),
                 f"{_rid(m)} feed current per phase, installation {d.get('installation')}",
-                "time since the first vehicle arrived (s)")))
+                "time since the test began (s, the installation's clock)")))
+        if d.get("station_ah"):
+            out.append((f"charge-{where}.png", shares_plot(
+                [float(x) for x in d["station_ah"]],
+                f"{_rid(m)} charge per station over the day, installation "
+                f"{d.get('installation')}", "charge (Ah, highest phase)")))
         if d.get("shares_a") and m.get("name") == "fairness":
             value = _finite(m.get("value"))
             note = "" if value is None else f"Jain's index {value:.3f} {m.get('verdict', '')}"
@@ -702,7 +707,8 @@ def plots_for(group: str, measurements: Sequence[Measurement],
         out.append(("trip-curve.png", trip_curve(rest, limits)))
     elif group == "SS" and rest:
         out.append(("soft-start-ramp.png", soft_start_ramp(rest)))
-    elif group == "PR" and any(_data(m).get("feed") or _data(m).get("shares_a") for m in rest):
+    elif group == "PR" and any(_data(m).get("feed") or _data(m).get("shares_a")
+                               or _data(m).get("station_ah") for m in rest):
         out.extend(installation_plots(rest))
     elif group in ("MT", "SU"):
         errors = [m for m in rest if str(m.get("unit")) == "%" and

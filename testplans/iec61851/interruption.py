@@ -107,8 +107,15 @@ def shared(request: pytest.FixtureRequest, seconds: float, ac_source: Any, ev: A
     cache = request.config.stash.setdefault(EVIDENCE_KEY, {})
     if seconds not in cache:
         from rig.pytest_plugin.ocpp import ocpp_resource
+        from rig.pytest_plugin.verdicts import book_of
 
         rig = request.getfixturevalue("rig")
         csms = request.getfixturevalue("csms") if ocpp_resource(rig) is not None else None
+        before = rig.clock.waited_s
         cache[seconds] = watch(seconds, ac_source, ev, trace, clock, csms)
+        book = book_of(request.config)
+        if book is not None:  # what it cost, and which test paid it (bench/bench_time.py)
+            shared = book.rig.setdefault("time", {}).setdefault("shared", {})
+            shared[f"supply interruption {seconds:g} s"] = {
+                "bench_s": round(rig.clock.waited_s - before, 3), "test": request.node.nodeid}
     return cache[seconds]

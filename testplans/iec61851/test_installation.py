@@ -137,6 +137,40 @@ def test_queued_vehicle_starts(installation, record):
                  "started": started is not None, "shares_a": drawn})
 
 
+@pytest.mark.requirement("PR-05")
+@pytest.mark.lg_feature("installation")
+@pytest.mark.parametrize("installation", P5["day_installations"], indirect=True)
+def test_a_day_within_the_fuse(installation, record):
+    """The installation file's own day of vehicles (1- and 3-phase, coming and going), played
+    through the vehicle bank at its times: the feed analyser and every vehicle's current read
+    every ``day_poll_s``; the feed is never above the fuse for longer than TM-04's allowance.
+    Kept with it for the report: the feed over the day and each station's charge (Ah)."""
+    site = installation
+    poll = float(P5["day_poll_s"])
+    t0 = site.vehicles.now()
+    events = sorted([(v.arrive_s, 1, v) for v in site.spec.vehicles]
+                    + [(v.depart_s, 0, v) for v in site.spec.vehicles],
+                    key=lambda e: (e[0], e[1]))
+    watch = FeedWatch(site, poll)
+    charge_ah = [0.0] * site.stations
+    for at, arriving, v in events:
+        while site.vehicles.now() - t0 < at - 1e-9:
+            watch.wait(min(poll, at - (site.vehicles.now() - t0)))
+            for n, amps in enumerate(site.vehicles.all_currents()):
+                charge_ah[n] += max(amps) * poll / 3600.0
+        if arriving:
+            arrive(site, v.station, {"phases": v.phases, "current_a": v.current_a,
+                                     "energy_kwh": v.energy_kwh})
+        else:
+            site.vehicles.depart(v.station)
+    longest, allowed = watch.longest_over_s(), allowance_s()
+    record("PR-05", longest <= allowed, name="sum_within_limit",
+           data={"installation": site.name, "stations": site.stations, "fuse_a": site.fuse_a,
+                 "vehicles": len(site.spec.vehicles), "peak_a": watch.peak(),
+                 "longest_over_fuse_s": longest, "allowance_s": allowed,
+                 "station_ah": [round(a, 2) for a in charge_ah], **watch.plot_data()})
+
+
 # ---- PR-06: a new 1-phase vehicle on the least loaded phase ----------------------------------
 @pytest.mark.requirement("PR-06")
 @pytest.mark.lg_feature("installation")

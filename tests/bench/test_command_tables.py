@@ -16,6 +16,7 @@ import pytest
 from rig.bench.instruments.ac_load import AcLoad
 from rig.bench.instruments.ac_source import AC6801B, Asterion
 from rig.bench.instruments.chroma import Chroma19032
+from rig.bench.instruments.counter import Counter53220A
 from rig.bench.instruments.ev_emulator import EvEmulator
 from rig.bench.instruments.keithley import Keithley2450, Keithley6221
 from rig.bench.instruments.scope import Scope
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.stub_firmware
 #: bench key -> emulated instrument class, for every model that has a command table.
 MODELS = {"smu": Keithley2450, "cs": Keithley6221, "pa": WT333E, "ac1": AC6801B,
           "ac3": Asterion, "ev": EvEmulator, "est": Chroma19032, "scope": Scope,
-          "load": AcLoad}
+          "load": AcLoad, "cnt": Counter53220A}
 #: What a model needs before its conformance run (e.g. the WT333E's replies without headers).
 PREAMBLE: dict[str, tuple[str, ...]] = {"pa": (":COMM:HEAD OFF",)}
 

@@ -183,7 +183,7 @@ def test_without_power_the_charger_is_skipped_with_the_reason(tmp_path):
                                "answer `rig doctor --power` switches it on for the check and "
                                "off again")
     assert table["tag presenter"] == "OK 3 tags (accepted, refused, central), every arm up"
-    assert completed.stdout.rstrip().endswith("doctor: OK (OK 33, WARN 0, FAIL 0, SKIP 2)")
+    assert completed.stdout.rstrip().endswith("doctor: OK (OK 37, WARN 0, FAIL 0, SKIP 2)")
 
 
 def test_a_rig_in_use_is_not_probed(tmp_path, host):

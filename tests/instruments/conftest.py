@@ -23,7 +23,8 @@ from rig.transport import Transcript
 
 KEYS = {
     "AC6801B": "ac1", "ASTERION": "ac3", "WT333E": "pa", "KEITHLEY2450": "smu",
-    "KEITHLEY6221": "cs", "EVE-1": "ev", "CHROMA19032": "est", "BENCH-CONTROL": "ctrl",
+    "KEITHLEY6221": "cs", "EVE-1": "ev", "CHROMA19032": "est", "53220A": "cnt",
+    "BENCH-CONTROL": "ctrl",
 }
 
 

@@ -18,6 +18,7 @@ from rig.instruments.ev_emulator import EVE1
 from rig.instruments.infiniivision import InfiniiVision
 from rig.instruments.keithley import Keithley2450, Keithley6221
 from rig.instruments.keysight import AC6801B
+from rig.instruments.keysight_counter import Keysight53220A
 from rig.instruments.registry import MODELS, driver_class, open_instrument
 from rig.instruments.yokogawa import WT333E
 
@@ -26,8 +27,8 @@ def test_models():
     assert {
         "AC6801B": AC6801B, "ASTERION": Asterion, "WT333E": WT333E,
         "KEITHLEY2450": Keithley2450, "KEITHLEY6221": Keithley6221, "EVE-1": EVE1,
-        "CHROMA19032": Chroma19032, "INFINIIVISION": InfiniiVision, "CHROMA63800": Chroma63800,
-        "BENCH-CONTROL": BenchControl, "EVB-100": EVB100,
+        "CHROMA19032": Chroma19032, "53220A": Keysight53220A, "INFINIIVISION": InfiniiVision,
+        "CHROMA63800": Chroma63800, "BENCH-CONTROL": BenchControl, "EVB-100": EVB100,
     } == MODELS
     assert driver_class("asterion") is Asterion
     assert issubclass(AC6801B, protocols.AcSource) and issubclass(Asterion, protocols.AcSource)
@@ -36,6 +37,7 @@ def test_models():
     assert issubclass(Keithley6221, protocols.ResidualCurrentSource)
     assert issubclass(EVE1, protocols.EvEmulator)
     assert issubclass(Chroma19032, protocols.ElectricalSafetyTester)
+    assert issubclass(Keysight53220A, protocols.PulseCounter)
     assert issubclass(InfiniiVision, protocols.Oscilloscope)
     assert issubclass(Chroma63800, protocols.AcLoad)
     assert issubclass(EVB100, protocols.VehicleBank)

@@ -18,6 +18,7 @@ BENCH_ENV = {"LG_BENCH_AC1": "TCPIP0::127.0.0.1::5000::SOCKET",
              "LG_BENCH_CS": "TCPIP0::127.0.0.1::5004::SOCKET",
              "LG_BENCH_EV": "TCPIP0::127.0.0.1::5005::SOCKET",
              "LG_BENCH_EST": "TCPIP0::127.0.0.1::5007::SOCKET",
+             "LG_BENCH_CNT": "TCPIP0::127.0.0.1::5008::SOCKET",
              "LG_BENCH_CTRL": "TCPIP0::127.0.0.1::5006::SOCKET",
              "LG_BENCH_CONSOLE": "/dev/pts/77", "LG_BENCH_CAN_INTERFACE": "udp_multicast",
              "LG_BENCH_CAN_CHANNEL": "239.1.2.3:40000", "LG_BENCH_TOKEN": "t0k3n"}

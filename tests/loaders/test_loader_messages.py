@@ -58,7 +58,7 @@ RIG_CASES = [
      "a valid value ('2027-13-30': month must be in 1..12)"),
     ("unknown model", "model: EVE-1", "model: EVE-9", "EVE-9", f"{EV}: model",
      "a driver model, one of AC6801B, ASTERION, WT333E, KEITHLEY2450, KEITHLEY6221, EVE-1, "
-     "EVB-100, CHROMA19032, INFINIIVISION, CHROMA63800, BENCH-CONTROL (got 'EVE-9')"),
+     "EVB-100, CHROMA19032, 53220A, INFINIIVISION, CHROMA63800, BENCH-CONTROL (got 'EVE-9')"),
     ("accuracy term", "time: {resolution_s: 1.0e-6}", "time: {resolutoin_s: 1.0e-6}",
      "resolutoin_s", f"{EV}: accuracy.time.resolutoin_s",
      "an accuracy term, one of reading_pct, range_pct, range, ranges, absolute, resolution, "
@@ -85,7 +85,7 @@ RIG_CASES = [
      "targets.main.drivers[4] ScpiInstrumentDriver 'ev': bindings",
      "resources to bind to (no ScpiInstrument resource named 'evv' found, matching resources "
      "with other names: ['ac_source', 'power_analyser', 'rcd_dc', 'rcd_ac', 'ev', "
-     "'safety_tester'])"),
+     "'safety_tester', 'pulse_counter'])"),
     ("unknown driver key", "ChargerConsoleDriver: {name: console, bindings",
      "ChargerConsoleDriver: {name: console, timout: 3, bindings", "timout",
      "targets.main.drivers[6] ChargerConsoleDriver 'console': timout",
@@ -116,7 +116,8 @@ def test_a_rig_file_that_loads(tmp_path):
     env, target = load_rig(ROOT / "rigs" / "lab-example.yaml")
     assert sorted(r.name for r in target.resources) == [
         "ac_source", "accepted", "can", "central", "console", "csms", "ev", "power_analyser",
-        "rcd_ac", "rcd_dc", "refused", "safety_tester", "tag_arm_1", "tag_arm_2", "tag_arm_3"]
+        "pulse_counter", "rcd_ac", "rcd_dc", "refused", "safety_tester", "tag_arm_1",
+        "tag_arm_2", "tag_arm_3"]
     assert env.targets["main"] is target  # the fixtures' RigSession gets the same target
 
 
@@ -228,7 +229,7 @@ def test_a_catalogue_file_that_is_not_utf8(tmp_path):
 PROFILE_CASES = [
     ("unknown key", "timing:\n  open_after_b: 0.15\n", 2, "timing.open_after_b",
      "unknown key (not part of the profile; did you mean timing.open_after_b_s or "
-     "timing.open_after_a_s or timing.open_after_fault_s?)"),
+     "timing.open_after_a_s or timing.open_jitter_s?)"),
     ("wrong type", "timing:\n  open_after_b_s: fast\n", 2, "timing.open_after_b_s",
      "Input should be a valid number (got 'fast')"),
     ("a section as a value", "timing: 5\n", 1, "timing",

@@ -44,6 +44,8 @@ def test_compliant_charger_passes_the_whole_plan(tmp_path):
     shared = [t for t in times["tests"] if "supply_interruption" in t]
     assert len(shared) == 3
     assert 150.0 < sum(times["tests"][t] for t in shared) < 200.0
+    paid = times["shared"]["supply interruption 5 s"]
+    assert paid["test"] in shared and 155.0 <= paid["bench_s"] < 170.0
 
 
 def test_measurements_carry_limits_units_and_uncertainty(tmp_path):

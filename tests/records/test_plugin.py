@@ -56,7 +56,7 @@ def check_complete_run(url: str, verdicts: dict) -> dict:
         assert_matches_verdicts(store, run["id"], verdicts)
         inst = {i["role"]: i for i in store.instruments(run["id"])}
         assert set(inst) == {"ac_source", "power_analyser", "rcd_dc", "rcd_ac", "ev",
-                             "safety_tester"}
+                             "safety_tester", "pulse_counter"}
         for role, described in verdicts["rig"]["instruments"].items():
             for key in ("model", "resource", "vendor", "idn_model", "serial", "firmware",
                         "calibration_due", "accuracy"):
@@ -130,7 +130,7 @@ def test_the_run_is_killed_with_sigkill_and_keeps_what_it_measured(tmp_path):
             assert snapshot["summary"]["verdict"] == "INCOMPLETE"
             assert snapshot["summary"]["verdict_so_far"] == "PASS"
         # with the rig, the charger and the log lines that led to them
-        assert len(store.instruments(run["id"])) == 6
+        assert len(store.instruments(run["id"])) == 7
         assert run["charger_serial"] == "ZCS000001"
         transcript = store.transcript(run["id"])
         assert transcript and transcript[0]["wall_time"] <= stored[0]["wall_time"]

@@ -13,12 +13,14 @@ from .eve1 import MANUAL as EVE1_MANUAL
 from .infiniivision import MANUAL as INFINIIVISION_MANUAL
 from .keithley2450 import MANUAL as K2450_MANUAL
 from .keithley6221 import MANUAL as K6221_MANUAL
+from .keysight53220a import MANUAL as K53220A_MANUAL
 from .wt333e import MANUAL as WT333E_MANUAL
 
 #: Bench key -> manual, in the order the docs page lists them.
 MANUALS: dict[str, Manual] = {
     "smu": K2450_MANUAL, "cs": K6221_MANUAL, "pa": WT333E_MANUAL, "ac1": AC6801B_MANUAL,
     "ac3": ASTERION_MANUAL, "ev": EVE1_MANUAL, "est": CHROMA19032_MANUAL,
+    "cnt": K53220A_MANUAL,
     "scope": INFINIIVISION_MANUAL, "load": CHROMA63800_MANUAL,
 }
 HOW = {"model": "emulated", "stored": "kept", "held": "held"}
