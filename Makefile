@@ -26,9 +26,11 @@ certify: venv
 eol: venv
 	$(BIN)/rig eol --keyboard --emulate-units --printer file:reports/eol/labels.zpl $(ARGS)
 
-## The framework's own test suite.
+## The framework's own test suite, in parallel processes (pytest-xdist, one per CPU; one test
+## file is one unit of work: tests/conftest.py). TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= auto
 test: venv
-	$(BIN)/pytest tests firmware-under-test/tests $(ARGS)
+	$(BIN)/pytest tests firmware-under-test/tests -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 ## Allure report: the plan with --alluredir, then reports/allure-report/index.html, ONE
 ## self-contained file (Allure 3 from npm, pinned in tools/allure: no Java; offline once

@@ -20,6 +20,7 @@ nesting is refused from the event stream, in milliseconds, before labgrid or pyd
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
@@ -67,7 +68,11 @@ def check_rig_file(path: str | Path, target: str = "main") -> None:
         # coordinator (rig.locks.PlaceLock); they are checked then, and by the exporter
         return
     with _stand_ins(data if in_process else None):
-        load_rig(path, target)
+        _, built = load_rig(path, target)
+    # only checked, never activated: nothing for labgrid to clean up at exit, and its atexit
+    # registration would keep the target (and everything it holds) for the process's life,
+    # once per plan run in a process that runs many (the EOL station, docs/eol.md)
+    atexit.unregister(built._atexit_cleanup)
     site = options.get("installation") if isinstance(options, dict) else None
     if site is not None:
         from rig.installation import installation_file

@@ -21,6 +21,20 @@ def test_boot_time_led_and_cp() -> None:
     assert r.status["state"] == "A1"
 
 
+def test_the_factory_jumper_boots_in_seconds_through_the_same_states() -> None:
+    """The production line's nest fits the factory jumper: the same boot (CP state F, LED
+    booting, then x1 and green) in ``boot.factory_time_s`` instead of minutes."""
+    r = Rig({"boot.factory_jumper": True, "boot.factory_time_s": 5.0}, boot=False)
+    assert r.status["state"] == "BOOT" and r.led == "yellow/flash"
+    assert r.hal.cp_static_v == -12.0
+    r.advance(4.999)
+    assert r.status["state"] == "BOOT"
+    r.advance(0.001)
+    assert r.first("led", "green/solid") == A(5.0, abs=1e-9)
+    assert r.first("cp_static", 12.0) == A(5.0, abs=1e-9)
+    assert r.status["state"] == "A1"
+
+
 def test_rails_and_edges_are_driven_from_the_profile() -> None:
     r = Rig({"pilot.high_v": 12.6, "pilot.low_v": -11.8, "pilot.rise_time_us": 7.0,
              "pilot.fall_time_us": 9.0, "pilot.pwm_frequency_hz": 990.0})

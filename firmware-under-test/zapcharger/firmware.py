@@ -130,7 +130,11 @@ class Firmware:
             p, now, self._rcd, self._limits, self._soft, self._auth, self._supply, self._thermal
         )
         self._console = Console(lambda text: self.hal.console_tx(text), self)
-        self._boot_end = now + p.boot.time_s
+        # the factory jumper (fitted only by the production line's test nest) skips what makes
+        # a normal boot take minutes (modem registration, cloud wait); everything else is the
+        # same boot: CP state F, LED booting, then ready with CP x1 and a BootNotification
+        self._boot_end = now + (p.boot.factory_time_s if p.boot.factory_jumper
+                                else p.boot.time_s)
         self._update_phase: str | None = None
         self._update_end: float | None = None
         self._can_next = now + p.can.status_period_s
@@ -361,7 +365,8 @@ class Firmware:
         self._reset_ram(now)
         self._mode = BOOT
         self._counters["boots"] += 1
-        self._console.event(f"boot {self.profile.identity.model} {self._flash.firmware_version}")
+        self._console.event(f"boot {self.profile.identity.model} {self._flash.firmware_version}"
+                            + (" factory" if self.profile.boot.factory_jumper else ""))
 
     def _power_down(self, now: float) -> None:
         """Supply lost: the open transaction ends (PowerLoss, sent after the next boot)."""

@@ -177,6 +177,12 @@ class Identity(_Section):
 
 class Boot(_Section):
     time_s: float = Field(150.0, ge=0, description="s, power-up -> ready (datasheet 2-3 min)")
+    factory_jumper: bool = Field(
+        False, description="the factory jumper is fitted (a pogo pin of the production line's "
+        "test nest): the firmware boots in factory mode, skipping the modem registration and "
+        "the cloud wait of a normal boot")
+    factory_time_s: float = Field(5.0, ge=0, description="s, power-up -> ready in factory "
+                                  "mode (factory_jumper fitted)")
 
 
 class Auth(_Section):

@@ -139,6 +139,9 @@ class Bench:
         self.safety_tester = SafetyTesterState()
         self.trace = EventTrace()
         self.cut_until: float | None = None  # bench supply cut (upstream of the sources)
+        #: The unit sits in the fixture's nest (BENCH:FIXTURE:PULL lifts it out: its supply
+        #: terminals, pilot, PE and console lose their contacts; loading a unit puts it back).
+        self.unit_present = True
         self.rcd_sensor_ok = True
         self.meter_e_wh = [0.0, 0.0, 0.0]
         #: Pulses the charger's test output has given since the bench started (every firmware
@@ -179,6 +182,7 @@ class Bench:
             firmware.network = self.downloads
         with self.lock:
             self.profile, self.hal, self.firmware = profile, hal, firmware
+            self.unit_present = True
             self._seen.clear()
             self._pulses_seen = 0  # a new HAL: its count starts from zero
             self.changed()
@@ -186,6 +190,8 @@ class Bench:
     # ---- electrical solution -----------------------------------------------------------
     def supply_v(self) -> list[float]:
         """Phase voltages at the charger's supply terminals."""
+        if not self.unit_present:
+            return [0.0, 0.0, 0.0]
         if self.cut_until is not None and self.now < self.cut_until:
             return [0.0, 0.0, 0.0]
         live = [s for s in self.sources.values() if s.output]
@@ -223,8 +229,9 @@ class Bench:
     def cp(self) -> tuple[float, float]:
         """(positive, negative) CP plateau on the line between charger and vehicle."""
         hal = self.hal
+        mode = hal.cp_mode if self.unit_present else "disconnected"
         return cp_levels(
-            hal.cp_mode, hal.cp_static_v, hal.cp_rail_high_v, hal.cp_rail_low_v,
+            mode, hal.cp_static_v, hal.cp_rail_high_v, hal.cp_rail_low_v,
             self.ev_ohm(), self.ev.fault,
         )
 

@@ -42,6 +42,9 @@ def add_parser(sub: Any) -> None:
                    "scanned serial places a unit with that serial on the bench")
     p.add_argument("--defect", action="append", default=[], metavar="SERIAL:KEY=VALUE",
                    help="emulated bench only: the unit SERIAL carries this profile defect")
+    p.add_argument("--no-factory-jumper", dest="factory_jumper", action="store_false",
+                   help="the fixture does not fit the factory jumper: units boot as in the "
+                   "field (2-3 min each; emulated bench: placed units boot without it)")
     p.add_argument("--max-units", type=int, default=0, help="stop after this many scans "
                    "(0: until quit or Ctrl-C)")
     p.add_argument("--reports-dir", type=Path, default=None)
@@ -108,7 +111,8 @@ def run(args: argparse.Namespace, listeners: list[Any] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     config = StationConfig(fixture=args.fixture, rig_file=args.lg_env, records_url=args.records,
                            retests=args.retests, printer=args.printer,
-                           emulate_units=args.emulate_units, plan_args=list(args.plan_arg))
+                           emulate_units=args.emulate_units, plan_args=list(args.plan_arg),
+                           factory_jumper=args.factory_jumper)
     if args.station:
         config.station = args.station
     if args.operator:

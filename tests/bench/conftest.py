@@ -127,7 +127,12 @@ def socket_address(resource: str) -> tuple[str, int]:
 class Link:
     """A raw-socket connection to one instrument: newline-terminated messages, exact bytes."""
 
-    def __init__(self, resource: str, timeout: float = 2.0, token: str | None = None):
+    #: How long a reply may take. It bounds a wait for an event (the reply line), it is no
+    #: speed limit: a BENCH:TIME:ADV of an hour of virtual time replies when the bench has
+    #: computed that hour, seconds later with both CPUs busy (2 s timed out under load).
+    TIMEOUT_S = 30.0
+
+    def __init__(self, resource: str, timeout: float = TIMEOUT_S, token: str | None = None):
         self.resource = resource
         self.sock = socket.create_connection(socket_address(resource), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -292,7 +297,8 @@ def visa(bench: BenchHost, visa_rm):  # type: ignore[no-untyped-def]
 
     def open_(key: str):  # type: ignore[no-untyped-def]
         inst = visa_rm.open_resource(
-            addresses[key], read_termination="\n", write_termination="\n", timeout=2000,
+            addresses[key], read_termination="\n", write_termination="\n",
+            timeout=int(Link.TIMEOUT_S * 1000),  # a bound on the reply, as for Link
         )
         if key == "ctrl":
             assert inst.query(f'BENCH:AUTH? "{bench.token}"') == "1"

@@ -1,15 +1,22 @@
 """Helpers of the station tests: an emulated label printer (a TCP server that keeps what it
-received) and a pseudo-terminal barcode scanner."""
+received), a pseudo-terminal barcode scanner, and ``rig eol`` started as an operator starts it
+(one helper for every test that runs a station: start, read its output, wait for a line, stop)."""
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
+import time
 import tty
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class LabelPrinter:
@@ -83,6 +90,68 @@ def scanner() -> Iterator[PtyScanner]:
     s = PtyScanner()
     yield s
     s.close()
+
+
+class Station:
+    """``rig eol ARGS`` in a subprocess (from the repository root), its output collected line by
+    line by a reader thread as the operator would see it."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "rig.cli", "eol", *args], cwd=ROOT,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout),
+                                        daemon=True)
+        self._reader.start()
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def saw(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    def wait_output(self, text: str, timeout: float = 300.0) -> None:
+        """Until a line has ``text``; fails naming what it waited for if the station ends
+        without it (once its last lines are read) or ``timeout`` passes. The timeout bounds a
+        wait for an event, it is not a speed limit: generous, for a machine under load."""
+        deadline = time.monotonic() + timeout
+        while not self.saw(text):
+            if self.proc.poll() is not None:
+                self._reader.join(timeout=5)  # its last lines may still be on their way
+                assert self.saw(text), (
+                    f"the station ended ({self.proc.returncode}) without {text!r}:\n{self.text}")
+                return
+            assert time.monotonic() < deadline, f"no {text!r} in {timeout} s:\n{self.text}"
+            time.sleep(0.05)
+
+    def wait(self, timeout: float = 300.0) -> int:
+        """The station's exit status, once its output is read to the end."""
+        code = self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=5)
+        return code
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+        self._reader.join(timeout=5)
+
+
+@pytest.fixture
+def station() -> Iterator[Callable[..., Station]]:
+    """``station(*args)`` starts ``rig eol`` with ``args``; whatever ends the test, every
+    station it started is stopped."""
+    started: list[Station] = []
+
+    def start(*args: str) -> Station:
+        started.append(Station(*args))
+        return started[-1]
+
+    yield start
+    for s in started:
+        s.close()
 
 
 # the record store on both databases (PostgreSQL: the CI's server, else skipped)

@@ -4,62 +4,32 @@ attempt in the record store."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 from rig.records import RecordStore
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def wait_output(proc, lines: list[str], text: str, timeout: float = 300.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not any(text in ln for ln in lines):
-        assert proc.poll() is None, "".join(lines)
-        assert time.monotonic() < deadline, f"no {text!r} in: " + "".join(lines)
-        time.sleep(0.05)
-
-
-def test_a_shift_at_the_station(tmp_path, scanner, printer):
-    import threading
-
+def test_a_shift_at_the_station(tmp_path, scanner, printer, station):
     url = f"sqlite:///{tmp_path / 'records.sqlite'}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rig.cli", "eol", "--scanner", scanner.port,
-         "--printer", printer.target, "--records", url, "--retests", "0", "--emulate-units",
-         "--station", "line-1", "--fixture", "A", "--operator", "olga",
-         "--defect", "ZCS600002:rcd.self_test=false", "--reports-dir", str(tmp_path / "rep"),
-         "--max-units", "7"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
-    reader.start()
-    try:
-        wait_output(proc, lines, "scan a unit's label", 120)
-        scanner.scan(b"\xff\xfe#garbage")
-        wait_output(proc, lines, "BAD SCAN")
-        scanner.scan("ZCS600001")                     # a good unit
-        wait_output(proc, lines, "ZCS600001  PASS")
-        scanner.scan("ZCS600002")                     # fails, no retest allowed: repair
-        wait_output(proc, lines, "ZCS600002  FAIL (repair)")
-        scanner.scan("ZCS600002")                     # in repair: refused
-        wait_output(proc, lines, "sent to repair: a supervisor must override")
-        scanner.scan("ZCS600001")                     # passed already: refused
-        wait_output(proc, lines, "already passed")
-        printer.close()                               # the printer goes offline
-        scanner.scan("override sam ZCS600001")        # the supervisor lets it in again
-        wait_output(proc, lines, "LABEL NOT PRINTED")
-        scanner.scan("ZCS60000")                      # a half scan
-        proc.wait(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        reader.join(timeout=5)
-    text = "".join(lines)
-    assert proc.returncode == 0, text
+    st = station("--scanner", scanner.port, "--printer", printer.target, "--records", url,
+                 "--retests", "0", "--emulate-units", "--station", "line-1", "--fixture", "A",
+                 "--operator", "olga", "--defect", "ZCS600002:rcd.self_test=false",
+                 "--reports-dir", str(tmp_path / "rep"), "--max-units", "7")
+    st.wait_output("scan a unit's label")
+    scanner.scan(b"\xff\xfe#garbage")
+    st.wait_output("BAD SCAN")
+    scanner.scan("ZCS600001")                     # a good unit
+    st.wait_output("ZCS600001  PASS")
+    scanner.scan("ZCS600002")                     # fails, no retest allowed: repair
+    st.wait_output("ZCS600002  FAIL (repair)")
+    scanner.scan("ZCS600002")                     # in repair: refused
+    st.wait_output("sent to repair: a supervisor must override")
+    scanner.scan("ZCS600001")                     # passed already: refused
+    st.wait_output("already passed")
+    printer.close()                               # the printer goes offline
+    scanner.scan("override sam ZCS600001")        # the supervisor lets it in again
+    st.wait_output("LABEL NOT PRINTED")
+    scanner.scan("ZCS60000")                      # a half scan
+    assert st.wait() == 0, st.text
+    text = st.text
     assert "RC-06: The residual-current self-test did not run or failed." in text
     assert "label printer tcp:127.0.0.1" in text and "is offline" in text
     assert text.count("BAD SCAN") == 2

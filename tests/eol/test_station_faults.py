@@ -4,45 +4,21 @@ measured before, the rig ends safe and the station goes on with the next scan.""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
-
 from rig.records import RecordStore
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def test_an_instrument_dropping_out_mid_unit(tmp_path, scanner):
+def test_an_instrument_dropping_out_mid_unit(tmp_path, scanner, station):
     url = f"sqlite:///{tmp_path / 'records.sqlite'}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rig.cli", "eol", "--scanner", scanner.port, "--records", url,
-         "--emulate-units", "--reports-dir", str(tmp_path / "rep"), "--max-units", "2",
-         "--plan-arg=-p", "--plan-arg=tests.faults.inject", "--plan-arg=--rig-fault",
-         "--plan-arg=TM-02=drop:ev"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
-    reader.start()
-    try:
-        deadline = time.monotonic() + 300
-        while not any("scan a unit's label" in ln for ln in lines):
-            assert proc.poll() is None and time.monotonic() < deadline, "".join(lines)
-            time.sleep(0.05)
-        scanner.scan("ZCS970001")
-        while not any("ZCS970001  ERROR" in ln for ln in lines):
-            assert proc.poll() is None and time.monotonic() < deadline, "".join(lines)
-            time.sleep(0.05)
-        scanner.scan("ZCS970001")  # not counted: the same unit may be tested again at once
-        proc.wait(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        reader.join(timeout=5)
-    text = "".join(lines)
-    assert proc.returncode == 0, text
+    st = station("--scanner", scanner.port, "--records", url, "--emulate-units",
+                 "--reports-dir", str(tmp_path / "rep"), "--max-units", "2",
+                 "--plan-arg=-p", "--plan-arg=tests.faults.inject", "--plan-arg=--rig-fault",
+                 "--plan-arg=TM-02=drop:ev")
+    st.wait_output("scan a unit's label")
+    scanner.scan("ZCS970001")
+    st.wait_output("ZCS970001  ERROR")
+    scanner.scan("ZCS970001")  # not counted: the same unit may be tested again at once
+    assert st.wait() == 0, st.text
+    text = st.text
     assert "the rig failed, the unit was not judged" in text and "ev at TCPIP0" in text
     with RecordStore(url) as store:
         attempts = store.eol_attempts(serial="ZCS970001")

@@ -18,6 +18,8 @@ reboot      ``BENCH:FAULT:REBOOT <i>``                    -
 console     ``BENCH:FAULT:CONSOLE <mode>``                ``BENCH:FAULT:CONSOLE NONE``
 can         ``BENCH:FAULT:CAN <mode>``                    ``BENCH:FAULT:CAN NONE``
 ocpp        ``BENCH:FAULT:OCPP <mode>``                   ``BENCH:FAULT:OCPP NONE``
+pull        ``BENCH:FIXTURE:PULL`` (the unit taken off    - (the next unit loaded is there)
+            the fixture; argument ignored: ``pull:unit``)
 ==========  ===========================================  =====================================
 
 ``late`` delays replies by ``--rig-fault-delay`` seconds (default 2.5: beyond the rig file's
@@ -45,6 +47,7 @@ def commands(kind: str, arg: str, delay_s: float) -> tuple[list[str], list[str]]
         "console": ([f"BENCH:FAULT:CONSOLE {arg}"], ["BENCH:FAULT:CONSOLE NONE"]),
         "can": ([f"BENCH:FAULT:CAN {arg}"], ["BENCH:FAULT:CAN NONE"]),
         "ocpp": ([f"BENCH:FAULT:OCPP {arg}"], ["BENCH:FAULT:OCPP NONE"]),
+        "pull": (["BENCH:FIXTURE:PULL"], []),
     }
     if kind not in table:
         raise pytest.UsageError(f"--rig-fault: kind {kind!r}, one of {', '.join(table)}")

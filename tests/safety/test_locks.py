@@ -106,7 +106,10 @@ def test_keys_of_a_rig_file(tmp_path, monkeypatch):
            "LG_BENCH_CONSOLE": "/dev/pts/77", "LG_BENCH_CAN_INTERFACE": "udp_multicast",
            "LG_BENCH_CAN_CHANNEL": "239.1.2.3", "LG_BENCH_TOKEN": "not-a-key",
            "LG_BENCH_EST": "TCPIP0::127.0.0.1::5007::SOCKET",
-           "LG_BENCH_CNT": "TCPIP0::127.0.0.1::5008::SOCKET"}
+           "LG_BENCH_CNT": "TCPIP0::127.0.0.1::5008::SOCKET",
+           # every variable the rig file names, set here: one another test left in this
+           # process's environment is not there when the file runs alone or on another worker
+           "LG_BENCH_TAGS": "http://127.0.0.1:5009"}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     target = Environment(config_file=str(ROOT / "rigs" / "emulator.yaml")).get_target("main")

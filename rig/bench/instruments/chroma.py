@@ -38,6 +38,8 @@ LOW_FAIL = {"AC": 34, "IR": 66, "GB": 98}
 HIPOT_REFERENCE_V = 1500.0
 #: Largest insulation resistance the IR meter resolves, ohm (50 Gohm); above: this value.
 IR_MAX_OHM = 50e9
+#: Ground bond reading with nothing between the clips (a unit taken off the fixture), ohm.
+GB_OPEN_OHM = 9.999
 
 #: Per mode: parameter -> (unit, low, high, default). Levels are V (AC, IR) or A (GB).
 RANGES: dict[str, dict[str, tuple[str, float, float, float]]] = {
@@ -134,6 +136,8 @@ class Chroma19032(EmulatedInstrument):
         (AC)."""
         safety = self.bench.profile.safety
         level = step.values["level"]
+        if not self.bench.unit_present:  # the probes touch nothing: open bond, no leakage
+            return level, {"GB": GB_OPEN_OHM, "IR": IR_MAX_OHM, "AC": 0.0}[step.mode]
         if step.mode == "GB":
             return level, safety.pe_resistance_ohm
         if step.mode == "IR":

@@ -65,6 +65,17 @@ class BenchControl(EmulatedInstrument):
         self.bench.cut_until = self.bench.now + seconds
         self.bench.changed()
 
+    @EmulatedInstrument.command("BENCH:FIXTure:PULL")
+    def _pull(self, call: Call) -> None:
+        """The unit is taken off the fixture (an operator's hand mid-test): its supply
+        terminals, pilot, PE and console lose their contacts until a unit is loaded again."""
+        self.bench.unit_present = False
+        self.bench.changed()
+
+    @EmulatedInstrument.command("BENCH:FIXTure:PRESent?")
+    def _present_q(self, call: Call) -> str:
+        return "1" if self.bench.unit_present else "0"
+
     @EmulatedInstrument.command("BENCH:AMBient[:TEMPerature]")
     def _ambient(self, call: Call) -> None:
         self.bench.ambient_c = call.number(0, "", -40.0, 85.0)
