@@ -30,7 +30,8 @@ eol: venv
 ## file is one unit of work: tests/conftest.py). TEST_WORKERS=0 runs it in this one process.
 TEST_WORKERS ?= auto
 test: venv
-	$(BIN)/pytest tests firmware-under-test/tests -n $(TEST_WORKERS) --dist loadfile $(ARGS)
+	$(BIN)/pytest tests firmware-under-test/tests -n $(TEST_WORKERS) --dist loadfile \
+		--no-loadscope-reorder $(ARGS)
 
 ## Allure report: the plan with --alluredir, then reports/allure-report/index.html, ONE
 ## self-contained file (Allure 3 from npm, pinned in tools/allure: no Java; offline once
