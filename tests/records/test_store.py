@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
-import time
 
 import pytest
 import sqlalchemy as sa
@@ -299,19 +298,20 @@ def test_a_status_outside_the_four_is_refused(sqlite_url):
         assert store.run(run)["charger_serial"] == "ZCS000002"
 
 
-def test_measurement_cost_is_small(sqlite_url):
-    """Not a benchmark (bench/record_cost.py is): a guard against a per-row fsync sneaking in."""
+def test_no_per_row_fsync(sqlite_url):
+    """What keeps recording cheap, checked as settings rather than timed (bench/record_cost.py
+    prints the cost): WAL with synchronous=NORMAL on every connection of the store, so a
+    measurement's commit does not flush the disk; and batches of transcript lines all land."""
     with RecordStore(sqlite_url) as store:
         run = store.start_run(plan="p")
-        start = time.perf_counter()
-        for i in range(200):
+        for i in range(20):
             store.add_transcript_lines(run, [(1.0, "ev", ">", f"C {i}")] * 10)
             store.add_measurement(run, measurement(value=i * 1e-4))
-        per_item = (time.perf_counter() - start) / 200
-        assert per_item < 0.02, f"{per_item * 1e3:.2f} ms per measurement"
         with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL, not FULL
             assert conn.execute(sa.select(sa.func.count()).select_from(t.transcripts)
-                                ).scalar() == 2000
+                                ).scalar() == 200
 
 
 def test_runs_opening_a_fresh_store_at_once_all_get_it(store_url, tmp_path):
