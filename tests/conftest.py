@@ -11,6 +11,8 @@ the order changes: without ``-n`` every test still runs, once.
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 #: Slowest first (a serial run on the 2-core machine, README "Test suite time").
@@ -35,3 +37,11 @@ HEAVY: tuple[str, ...] = (
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     rank = {name: n for n, name in enumerate(HEAVY)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """An xdist worker ignores SIGINT (its controller handles Ctrl-C), and an ignored signal
+    stays ignored in every process it starts: the tests that interrupt a plan run or a station
+    with SIGINT, or raise it in-process, need Python's own handler back."""
+    if hasattr(config, "workerinput"):
+        signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -13,9 +13,9 @@ A missing or malformed file, or one without a message or signal the rig reads, i
 :class:`~rig.errors.ConfigError` naming the file and what is missing: a broken rig, never a
 charger that failed.
 
-``python -m rig.dut.dbc --check README.md firmware-under-test/README.md`` checks that the
-READMEs' CAN tables are the one this module generates from the file (``--write`` rewrites them
-between the ``<!-- dbc:frames -->`` markers).
+``python -m rig.dut.dbc --check docs/emulated-bench.md firmware-under-test/README.md`` checks
+that the pages' CAN tables are the one this module generates from the file (``--write``
+rewrites them between the ``<!-- dbc:frames -->`` markers).
 """
 
 from __future__ import annotations

@@ -25,10 +25,10 @@ def test_the_rig_reads_the_firmwares_own_file():
 
 
 def test_the_readmes_can_tables_are_generated_from_the_dbc_file(capsys):
-    assert main(["--check", str(ROOT / "README.md"),
+    assert main(["--check", str(ROOT / "docs" / "emulated-bench.md"),
                  str(ROOT / "firmware-under-test" / "README.md")]) == 0
     table = frames_table(default_protocol())
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "emulated-bench.md").read_text(encoding="utf-8")
     assert table in readme and "| `0x100+n` | Status | 8 |" in table
 
 

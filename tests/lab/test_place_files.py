@@ -31,8 +31,17 @@ class _Template(yaml.SafeLoader):
 _Template.add_constructor("!template", lambda loader, node: loader.construct_scalar(node))
 
 
+#: The tag presenter (PR-02) is not exported through a labgrid place yet: a run on a place has
+#: no tag presenter, so PR-02 is NOT_RUN there with that reason (docs/many-rigs.md).
+NOT_EXPORTED = ("HttpDigitalOutput", "RfidTag", "HttpDigitalOutputDriver")
+
+
 def emulator() -> dict:
-    return yaml.load(EMULATOR.read_text(), Loader=_Template)
+    data = yaml.load(EMULATOR.read_text(), Loader=_Template)
+    main = data["targets"]["main"]
+    for key in ("resources", "drivers"):
+        main[key] = [i for i in main[key] if next(iter(i)) not in NOT_EXPORTED]
+    return data
 
 
 def exported(place: str = "rig-a") -> dict:

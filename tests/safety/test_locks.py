@@ -156,8 +156,9 @@ def test_two_runs_against_one_bench(tmp_path):
     assert first.requirement("SF-08")["verdict"] == "PASS"
     assert second.returncode == 1, second.output
     reason = " ".join(second.requirement("SF-08")["reasons"])
-    assert re.match(r"setup: RigBusyError: rig in use: (ac_source|power_analyser|rcd_dc|rcd_ac"
-                    r"|ev|bench) \(TCPIP0::127\.0\.0\.1::\d+::SOCKET\) is held by ", reason)
+    assert re.match(r"setup: RigBusyError: rig in use: (ac_source|power_analyser|rcd_dc"
+                    r"|rcd_ac|pulse_counter|ev|bench) "
+                    r"\(TCPIP0::127\.0\.0\.1::\d+::SOCKET\) is held by ", reason)
     assert (f"is held by {getpass.getuser()} on {socket.gethostname()} (pid {first.proc.pid}, "
             in reason)
     assert "pytest" in reason and "holds_the_rig" in reason  # the holder's command line
