@@ -122,8 +122,7 @@ def test_boot_and_identity(rig_test, csms, ev, trace, clock, console, can_bus, r
         # factory boot the unit's websocket may still be reconnecting when the rig-time wait is
         # over (2 of 183 good units in bench/eol_line.py). Once it is connected, its
         # BootNotification is a frame on its way: wait for it in wall time too.
-        boot = csms.server.wait_for("BootNotification", timeout=BOOT_NOTIFICATION_S,
-                                    cp_id=csms.cp_id)
+        boot = csms.wait_arrived("BootNotification", timeout=BOOT_NOTIFICATION_S)
     if boot is None:
         raise PreconditionError("no OCPP BootNotification from the unit after it booted")
     seen = {"console": console.serial(),
